@@ -1,0 +1,174 @@
+/**
+ * The runtime contract (see `../shared/docs/graph-model.md`, "Runtime contract") read once from the
+ * environment. This module is the only reader of `process.env`; everything else receives a `Config`.
+ *
+ * `loadConfig` validates every variable and throws one `ConfigError` naming every bad or missing value,
+ * so a misconfigured deployment fails at start-up with the whole list instead of one problem at a time.
+ */
+
+/** Where the Akubela / Akuvox open-ability API lives. `simulator` = start the built-in simulator (demo mode). */
+export type AkubelaTarget = { mode: "remote"; baseUrl: string } | { mode: "simulator" };
+
+export interface Config {
+  /** `development`, `test` or `production` (from `NODE_ENV`). */
+  env: "development" | "test" | "production";
+  port: number;
+  /** Interface the HTTP server binds to. */
+  host: string;
+  akubela: {
+    target: AkubelaTarget;
+    /**
+     * Server-side Bearer token, used only for callers the facade itself has authenticated (its own API keys, a
+     * later issue). An anonymous caller never borrows it.
+     */
+    serverToken?: string;
+    /** Projects listed by `Query.projects`. Any project id can still be asked for by `Query.project`. */
+    projectIds: string[];
+    /** Whole-request timeout of one vendor command, per attempt, in ms. */
+    timeoutMs: number;
+    /** Extra attempts for read commands after a network error, 429 or 5xx. Writes are never retried. */
+    readRetries: number;
+    /** Vendor commands one GraphQL request may have in flight at once. */
+    concurrency: number;
+    /** `page_size` used for the paged list commands (the vendor publishes no maximum; 100 is the safe one). */
+    pageSize: number;
+  };
+  aliyun: {
+    baseUrl?: string;
+    appKey?: string;
+    appSecret?: string;
+    /** Zone offset of the gateway's `yyyy-MM-dd HH:mm:ss` times, which carry none (e.g. `+08:00`). */
+    timeZone: string;
+  };
+  redisUrl?: string;
+  siteMapPath?: string;
+  /** `debug` | `info` | `warn` | `error` | `silent`. */
+  logLevel: LogLevel;
+  /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
+  sandbox: boolean;
+  introspection: boolean;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the environment; throws a `ConfigError` listing every problem found. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const nodeEnv = read.oneOf("NODE_ENV", ["development", "test", "production"] as const, "development");
+  const production = nodeEnv === "production";
+  const akubelaBaseUrl = read.url("AKUBELA_BASE_URL");
+  const aliyunBaseUrl = read.url("ALIYUN_BASE_URL");
+  const appKey = read.string("ALIYUN_APP_KEY");
+  const appSecret = read.string("ALIYUN_APP_SECRET");
+  if (aliyunBaseUrl && (!appKey || !appSecret)) {
+    problems.push("ALIYUN_APP_KEY and ALIYUN_APP_SECRET are required when ALIYUN_BASE_URL is set");
+  }
+  const projectIds = read.list("AKUBELA_PROJECT_IDS");
+  if (akubelaBaseUrl && projectIds.length === 0 && production) {
+    problems.push("AKUBELA_PROJECT_IDS is required in production (comma-separated project ids)");
+  }
+  const timeZone = env.ALIYUN_TIME_ZONE?.trim() || "+08:00";
+  if (!/^[+-](0\d|1[0-4]):[0-5]\d$/.test(timeZone)) {
+    problems.push(`ALIYUN_TIME_ZONE must be an offset like +08:00 or -05:00`);
+  }
+  const redisUrl = read.string("REDIS_URL");
+  if (redisUrl && !/^(rediss?|redis\+cluster):\/\//.test(redisUrl) && !/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/.test(redisUrl)) {
+    problems.push("REDIS_URL must be redis://…, rediss://…, redis+cluster://… or a list host:port,host:port");
+  }
+
+  const config: Config = {
+    env: nodeEnv,
+    port: read.int("PORT", 4000, 0, 65535),
+    host: read.string("HOST") ?? "0.0.0.0",
+    akubela: {
+      target: akubelaBaseUrl ? { mode: "remote", baseUrl: akubelaBaseUrl } : { mode: "simulator" },
+      serverToken: read.string("AKUBELA_TOKEN"),
+      projectIds,
+      timeoutMs: read.int("AKUBELA_TIMEOUT_MS", 10_000, 100, 120_000),
+      readRetries: read.int("AKUBELA_READ_RETRIES", 2, 0, 5),
+      concurrency: read.int("AKUBELA_CONCURRENCY", 8, 1, 64),
+      pageSize: read.int("AKUBELA_PAGE_SIZE", 100, 1, 100),
+    },
+    aliyun: { baseUrl: aliyunBaseUrl, appKey, appSecret, timeZone },
+    redisUrl,
+    siteMapPath: read.string("SITE_MAP"),
+    logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
+    sandbox: read.bool("SANDBOX", !production),
+    introspection: read.bool("INTROSPECTION", !production),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Small typed readers that collect problems instead of throwing at the first one. */
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value ? value : undefined;
+  }
+
+  list(name: string): string[] {
+    return (this.string(name) ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${allowed.join(", ")} (got "${raw}")`);
+    return fallback;
+  }
+
+  /** An http(s) URL without a trailing slash. The value is not echoed: a URL can carry credentials. */
+  url(name: string): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
+      return raw.replace(/\/+$/, "");
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL`);
+      return undefined;
+    }
+  }
+}

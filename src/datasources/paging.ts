@@ -1,0 +1,48 @@
+/**
+ * A vendor list paged by `page_size` / `page_index` (from 1), answered as a bare array with no total; a page
+ * shorter than `page_size` is the last (vendor-docs README, "Paging"). Pages come from `fetchPage`, which goes
+ * through the request's DataLoader, so a page fetched for one field is never fetched again for another.
+ */
+export class PagedList<T> {
+  private everything?: Promise<T[]>;
+
+  constructor(
+    private readonly fetchPage: (pageIndex: number) => Promise<T[]>,
+    readonly pageSize: number,
+  ) {}
+
+  /** Every item: pages one after another until a short one (the vendor gives no total to parallelise on). */
+  all(): Promise<T[]> {
+    this.everything ??= (async () => {
+      const items: T[] = [];
+      for (let page = 1; ; page++) {
+        const rows = await this.fetchPage(page);
+        items.push(...rows);
+        if (rows.length < this.pageSize) return items;
+      }
+    })();
+    return this.everything;
+  }
+
+  /**
+   * Items `offset` … `offset + count - 1`, and whether any follow. Fetches only the pages that cover them (one
+   * item further, to answer `hasMore`), unless every page is already known.
+   */
+  async slice(offset: number, count: number): Promise<{ items: T[]; hasMore: boolean }> {
+    if (this.everything) {
+      const all = await this.everything;
+      return { items: all.slice(offset, offset + count), hasMore: all.length > offset + count };
+    }
+    const wanted = offset + count + 1;
+    const firstPage = Math.floor(offset / this.pageSize) + 1;
+    const collected: T[] = [];
+    let start = (firstPage - 1) * this.pageSize;
+    for (let page = firstPage; start + collected.length < wanted; page++) {
+      const rows = await this.fetchPage(page);
+      collected.push(...rows);
+      if (rows.length < this.pageSize) break;
+    }
+    const from = offset - start;
+    return { items: collected.slice(from, from + count), hasMore: collected.length > from + count };
+  }
+}

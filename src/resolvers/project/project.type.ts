@@ -1,0 +1,13 @@
+import { Field, ID, ObjectType } from "type-graphql";
+import { Node } from "../common/node.type.js";
+
+@ObjectType({
+  implements: Node,
+  description:
+    "A property managed in the Akubela cloud: its buildings, residences, accounts, devices and visitor keys. " +
+    "The vendor has no project record of its own: a project is its id.",
+})
+export class Project extends Node {
+  @Field(() => ID, { description: "The vendor's project id (`project_id`)." })
+  projectId!: string;
+}

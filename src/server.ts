@@ -1,0 +1,191 @@
+import { randomUUID } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { Kind, type OperationDefinitionNode } from "graphql";
+import { callerFromHeaders, createContext, type GraphContext, type ServerDeps } from "./context.js";
+import { createFormatError, UnauthenticatedError } from "./errors.js";
+import { buildGraphSchema } from "./schema/build.js";
+
+export interface ServerOptions {
+  /** Headers and a first operation that Apollo Sandbox opens with (demo mode fills in the demo token). */
+  sandboxInitialState?: { headers?: Record<string, string>; document?: string };
+}
+
+export interface GraphServer {
+  httpServer: http.Server;
+  /** Listens on `port` (0 = any free one) and resolves with the endpoint URL. */
+  listen(port: number, host?: string): Promise<string>;
+  /** Stops taking requests, lets in-flight ones finish, then closes. */
+  stop(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1_000_000;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The HTTP server: `/graphql` (Apollo Server, GET and POST; Sandbox as landing page outside production),
+ * `/healthz`, and `/` redirecting to `/graphql`. Used by `index.ts` and by the tests.
+ */
+export async function createServer(deps: ServerDeps, options: ServerOptions = {}): Promise<GraphServer> {
+  const { config, logger } = deps;
+  const schema = await buildGraphSchema();
+  const httpServer = http.createServer();
+
+  const apollo = new ApolloServer<GraphContext>({
+    schema,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.sandbox
+        ? ApolloServerPluginLandingPageLocalDefault({
+            embed: { initialState: { sharedHeaders: options.sandboxInitialState?.headers ?? {} } },
+            document: options.sandboxInitialState?.document,
+            footer: false,
+          })
+        : ApolloServerPluginLandingPageDisabled(),
+      requireCredentials(),
+      requestLog(),
+    ],
+  });
+  await apollo.start();
+
+  httpServer.on("request", (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error("request failed", { error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const incoming = req.headers["x-request-id"];
+    const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader("x-request-id", requestId);
+
+    if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (url.pathname === "/" && req.method === "GET") {
+      res.writeHead(302, { location: "/graphql" }).end();
+      return;
+    }
+    if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found" });
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+    }
+    let body: unknown;
+    if (req.method === "POST") {
+      const raw = await readBody(req);
+      if (raw === null) return sendJson(res, 413, { errors: [{ message: "Request body too large", extensions: { code: "BAD_REQUEST" } }] });
+      if (raw.length > 0 && /json/i.test(req.headers["content-type"] ?? "")) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return sendJson(res, 400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+        }
+      } else {
+        body = raw;
+      }
+    }
+
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
+      context: async () => createContext(deps, requestId, callerFromHeaders(req.headers.authorization)),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === "complete") {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  return {
+    httpServer,
+    listen: (port, host = config.host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          const { port: bound } = httpServer.address() as AddressInfo;
+          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`http://${shownHost}:${bound}/graphql`);
+        });
+      }),
+    stop: () => apollo.stop(),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(tooLarge ? null : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(payload));
+}
+
+/** True when the operation asks for anything beyond introspection (`__schema`, `__type`, `__typename`). */
+function needsVendor(operation: OperationDefinitionNode): boolean {
+  return operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || !s.name.value.startsWith("__"));
+}
+
+/**
+ * A request without credentials is answered `UNAUTHENTICATED` (HTTP 401) as soon as its operation is known, so
+ * no resolver runs and no vendor call is made. Introspection stays open, for Sandbox and tooling.
+ */
+function requireCredentials(): ApolloServerPlugin<GraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation }) {
+          if (!contextValue.caller.akubelaToken && needsVendor(operation)) {
+            throw new UnauthenticatedError();
+          }
+        },
+      };
+    },
+  };
+}
+
+/** One structured line per GraphQL request: id, operation, duration, error codes. No variables, no headers. */
+function requestLog(): ApolloServerPlugin<GraphContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, errors, response }) {
+          const body = response.body.kind === "single" ? response.body.singleResult : undefined;
+          const codes = [...(errors ?? []), ...((body?.errors as { extensions?: { code?: unknown } }[]) ?? [])]
+            .map((e) => (e as { extensions?: { code?: unknown } }).extensions?.code)
+            .filter(Boolean);
+          contextValue.logger.info("graphql request", {
+            operationName: operationName ?? null,
+            durationMs: Math.round(performance.now() - started),
+            authenticated: Boolean(contextValue.caller.akubelaToken),
+            errorCodes: [...new Set(codes)],
+          });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("defaults to demo mode on port 4000 with Sandbox on outside production", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.akubela.target).toEqual({ mode: "simulator" });
+    expect(config.sandbox).toBe(true);
+    expect(config.introspection).toBe(true);
+    expect(config.akubela.pageSize).toBe(100);
+  });
+
+  it("talks to the configured vendor and strips a trailing slash", () => {
+    const config = loadConfig({ AKUBELA_BASE_URL: "https://api.example.test/", AKUBELA_PROJECT_IDS: "p1, p2" });
+    expect(config.akubela.target).toEqual({ mode: "remote", baseUrl: "https://api.example.test" });
+    expect(config.akubela.projectIds).toEqual(["p1", "p2"]);
+  });
+
+  it("names every bad or missing value at once", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        PORT: "eighty",
+        AKUBELA_BASE_URL: "ftp://nope",
+        ALIYUN_BASE_URL: "https://gw.example.test",
+        AKUBELA_TIMEOUT_MS: "5",
+        LOG_LEVEL: "loud",
+        NODE_ENV: "production",
+        SANDBOX: "maybe",
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error!.problems.join("\n");
+    for (const name of ["PORT", "AKUBELA_BASE_URL", "ALIYUN_APP_KEY", "AKUBELA_TIMEOUT_MS", "LOG_LEVEL", "SANDBOX"]) {
+      expect(text).toContain(name);
+    }
+    expect(error!.problems.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it("never echoes a URL value, which can carry credentials", () => {
+    try {
+      loadConfig({ AKUBELA_BASE_URL: "notaurl://user:hunter2@x" });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).not.toContain("hunter2");
+    }
+  });
+
+  it("turns Sandbox and introspection off in production unless asked", () => {
+    const prod = loadConfig({ NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p" });
+    expect(prod.sandbox).toBe(false);
+    expect(prod.introspection).toBe(false);
+    const asked = loadConfig({ NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p", SANDBOX: "true" });
+    expect(asked.sandbox).toBe(true);
+  });
+});
