@@ -1,0 +1,387 @@
+/**
+ * The Akubela / Akuvox open-ability simulator: a real HTTP server answering the 44 commands of
+ * `manager-commands` and `user-commands` as the vendor documents describe them
+ * (`/work/shared/vendor-docs/000_*.txt`, `001_*.txt`, `002_*.txt`, and the README's list of what they leave unsaid).
+ *
+ * - `POST /api/v1.0/invoke/open-ability/method/{manager-commands|user-commands}` with
+ *   `{"command", "id", "param"}` and `Authorization: Bearer TOKEN`; answers `{success, timestamp, result}`.
+ * - A wrong or missing token answers HTTP 401; a body that is not JSON HTTP 400; everything else HTTP 200, with
+ *   `success: false`, a snake_case `code` and a `message` naming the parameter for business failures.
+ * - Failures can be injected ({@link FaultSpec}) and every request that reached a command endpoint is recorded
+ *   ({@link RecordedCommand}), so tests can assert what the vendor received.
+ *
+ * Control routes for tools outside the process: `GET /__sim/received`, `POST /__sim/faults` (a FaultSpec),
+ * `DELETE /__sim/faults`, `POST /__sim/reset`. The simulator never logs parameters or tokens.
+ */
+
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { COMMANDS_BY_ENDPOINT } from "./commands/index.js";
+import { SimError, type Endpoint, type FailureCode } from "./commands/common.js";
+import { DEFAULT_MAX_PAGE_SIZE, DEMO_AKUBELA_TOKEN } from "./constants.js";
+import { createAkubelaSeed, type SeedOptions } from "./seed.js";
+import type { AkubelaState } from "./state.js";
+import { validate } from "./validate.js";
+
+export const COMMAND_PATH_PREFIX = "/api/v1.0/invoke/open-ability/method/";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A failure to inject. The first matching spec (in the order added) applies to a request. */
+export interface FaultSpec {
+  /**
+   * - `latency`: wait `latencyMs`, then answer normally.
+   * - `http_error`: answer HTTP `status` (default 500; 429 adds `Retry-After: 1`) with `body` or a failure envelope.
+   * - `vendor_error`: HTTP 200 with `body`, or `{success: false, code, message}`.
+   * - `malformed`: HTTP 200, `content-type: application/json`, a truncated body.
+   * - `no_answer`: read the request and never answer (the caller's timeout must end it).
+   * - `reset`: destroy the connection without an answer.
+   */
+  kind: "latency" | "http_error" | "vendor_error" | "malformed" | "no_answer" | "reset";
+  /** Only this command (default: every command). */
+  command?: string;
+  /** Only requests whose `param` has these top-level values (compared as JSON). */
+  where?: Record<string, unknown>;
+  /** Apply this many times, then remove itself (default: until removed). */
+  times?: number;
+  latencyMs?: number;
+  status?: number;
+  code?: string;
+  message?: string;
+  /** The exact body to answer (`http_error`, `vendor_error`); serialised as JSON unless a string. */
+  body?: unknown;
+}
+
+/** One request to a command endpoint, as received. */
+export interface RecordedCommand {
+  seq: number;
+  /** Epoch milliseconds at arrival. */
+  at: number;
+  endpoint: Endpoint | string;
+  /** `undefined` when the body had none (or was not JSON). */
+  command: string | undefined;
+  id: unknown;
+  param: unknown;
+  /** The Authorization header as received (kept in memory for tests; masked on the HTTP control route). */
+  authorization: string | undefined;
+  /** The HTTP status answered (0 when no answer was sent). */
+  status: number;
+  /** The envelope's `success`, when an envelope was answered. */
+  success: boolean | undefined;
+  /** The vendor failure code answered, if any. */
+  code?: string;
+  /** The injected fault that shaped the answer, if any. */
+  fault?: FaultSpec["kind"];
+}
+
+export interface AkubelaSimulatorOptions {
+  /** Port to listen on (default 0: any free port). */
+  port?: number;
+  /** Interface (default 127.0.0.1: loopback only). */
+  host?: string;
+  /** Seed of the demo property. */
+  seed?: SeedOptions;
+  /** Bearer tokens accepted (default: the demo token). */
+  tokens?: readonly string[];
+  /** Latency added to every command (milliseconds, default 0), as a real vendor has. */
+  latencyMs?: number;
+  /** `page_size` is silently clamped to this (default 100). */
+  maxPageSize?: number;
+  /** No log lines on stderr (tests, demo mode). */
+  quiet?: boolean;
+  /** The clock (tests). */
+  now?: () => Date;
+}
+
+export interface AkubelaSimulator {
+  url: string;
+  port: number;
+  /** The live state (replaced by {@link reset}). */
+  readonly state: AkubelaState;
+  /** Everything received since the start or the last clear, oldest first. */
+  received(): RecordedCommand[];
+  /** Requests for one command (or all requests that named a command). */
+  calls(command?: string): RecordedCommand[];
+  clearReceived(): void;
+  /** Adds a fault; the returned function removes it. */
+  injectFault(spec: FaultSpec): () => void;
+  clearFaults(): void;
+  /** Re-seeds the state and clears the record and the faults. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+  success?: boolean;
+  code?: string;
+}
+
+const json = (status: number, value: unknown, headers?: Record<string, string>): Answer => ({
+  status,
+  body: JSON.stringify(value),
+  headers,
+});
+
+const failure = (status: number, code: FailureCode | string, message: string): Answer => ({
+  ...json(status, { success: false, timestamp: Date.now(), code, message, result: null }),
+  success: false,
+  code,
+});
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function readBody(req: IncomingMessage): Promise<Buffer | "too_large"> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return "too_large";
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function matches(spec: FaultSpec, command: string | undefined, param: unknown): boolean {
+  if (spec.command !== undefined && spec.command !== command) return false;
+  if (!spec.where) return true;
+  if (!param || typeof param !== "object") return false;
+  const p = param as Record<string, unknown>;
+  return Object.entries(spec.where).every(([k, v]) => JSON.stringify(p[k]) === JSON.stringify(v));
+}
+
+/** Starts the simulator; resolves once it listens. */
+export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {}): Promise<AkubelaSimulator> {
+  const tokens = new Set(options.tokens ?? [DEMO_AKUBELA_TOKEN]);
+  const maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
+  const now = options.now ?? (() => new Date());
+  const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`[akubela-sim] ${line}\n`);
+
+  let state = createAkubelaSeed(options.seed);
+  let record: RecordedCommand[] = [];
+  let seq = 0;
+  let faults: { spec: FaultSpec; left: number }[] = [];
+  const sockets = new Set<Socket>();
+
+  function takeFault(command: string | undefined, param: unknown): FaultSpec | undefined {
+    const entry = faults.find((f) => matches(f.spec, command, param));
+    if (!entry) return undefined;
+    entry.left -= 1;
+    if (entry.left <= 0) faults = faults.filter((f) => f !== entry);
+    return entry.spec;
+  }
+
+  function addFault(spec: FaultSpec): () => void {
+    const entry = { spec, left: spec.times ?? Number.POSITIVE_INFINITY };
+    faults.push(entry);
+    return () => {
+      faults = faults.filter((f) => f !== entry);
+    };
+  }
+
+  /** Runs one command against the state: the part of the vendor that is not HTTP. */
+  function execute(endpoint: Endpoint, body: Record<string, unknown>): Answer {
+    const { command, param } = body;
+    if (typeof command !== "string" || command === "") return failure(200, "invalid_request", "command is required");
+    if (!("id" in body) || body.id === null || body.id === "") return failure(200, "invalid_request", "id is required");
+    const def = COMMANDS_BY_ENDPOINT.get(endpoint)?.get(command);
+    if (!def) {
+      const other = endpoint === "manager-commands" ? "user-commands" : "manager-commands";
+      const elsewhere = COMMANDS_BY_ENDPOINT.get(other)?.has(command);
+      return failure(200, "command_not_found", elsewhere ? `command ${command} is answered on ${other}` : `unknown command ${command}`);
+    }
+    const issues = validate(def.param, param);
+    if (issues.length > 0) return failure(200, "invalid_param", issues.join("; "));
+    try {
+      const result = def.handle(param as never, { state, now: now(), maxPageSize });
+      return { ...json(200, { success: true, timestamp: Date.now(), result: result ?? null }), success: true };
+    } catch (error) {
+      if (error instanceof SimError) return failure(200, error.code, error.message);
+      log(`internal error in ${command}: ${(error as Error).message}`);
+      return failure(500, "internal_error", "internal error");
+    }
+  }
+
+  async function handleCommand(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): Promise<void> {
+    const entry: RecordedCommand = {
+      seq: ++seq,
+      at: Date.now(),
+      endpoint,
+      command: undefined,
+      id: undefined,
+      param: undefined,
+      authorization: req.headers.authorization,
+      status: 0,
+      success: undefined,
+    };
+    const raw = await readBody(req);
+    if (raw === "too_large") {
+      record.push(entry);
+      return send(res, entry, failure(413, "payload_too_large", `body larger than ${MAX_BODY_BYTES} bytes`));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch {
+      body = undefined;
+    }
+    if (body && typeof body === "object" && !Array.isArray(body)) {
+      const b = body as Record<string, unknown>;
+      entry.command = typeof b.command === "string" ? b.command : undefined;
+      entry.id = b.id;
+      entry.param = b.param;
+    }
+    record.push(entry);
+
+    const auth = req.headers.authorization ?? "";
+    const token = /^Bearer (.+)$/i.exec(auth)?.[1];
+    if (!token || !tokens.has(token)) {
+      return send(res, entry, failure(401, "unauthorized", token ? "invalid or expired token" : "Authorization: Bearer token is required"));
+    }
+    if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
+      return send(res, entry, failure(415, "unsupported_media_type", "content-type must be application/json"));
+    }
+    if (body === undefined) return send(res, entry, failure(400, "invalid_json", "body is not valid JSON"));
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return send(res, entry, failure(200, "invalid_request", "body must be an object with command, id and param"));
+    }
+
+    const fault = takeFault(entry.command, entry.param);
+    if (fault) entry.fault = fault.kind;
+    if (options.latencyMs) await sleep(options.latencyMs);
+    switch (fault?.kind) {
+      case "latency":
+        await sleep(fault.latencyMs ?? 1000);
+        break;
+      case "http_error": {
+        const status = fault.status ?? 500;
+        const answer =
+          fault.body !== undefined
+            ? { status, body: typeof fault.body === "string" ? fault.body : JSON.stringify(fault.body) }
+            : failure(status, fault.code ?? (status === 429 ? "too_many_requests" : "internal_error"), fault.message ?? `HTTP ${status}`);
+        if (status === 429) answer.headers = { ...answer.headers, "retry-after": "1" };
+        return send(res, entry, answer);
+      }
+      case "vendor_error":
+        return send(
+          res,
+          entry,
+          fault.body !== undefined
+            ? { ...json(200, fault.body), success: false }
+            : failure(200, fault.code ?? "internal_error", fault.message ?? "injected vendor failure"),
+        );
+      case "malformed":
+        return send(res, entry, { status: 200, body: '{"success": true, "timestamp": 17', success: undefined });
+      case "no_answer":
+        return; // the socket stays open until the caller gives up or the simulator closes
+      case "reset":
+        req.socket.destroy();
+        return;
+      default:
+        break;
+    }
+    send(res, entry, execute(endpoint, body as Record<string, unknown>));
+  }
+
+  function send(res: ServerResponse, entry: RecordedCommand, answer: Answer): void {
+    entry.status = answer.status;
+    entry.success = answer.success;
+    if (answer.code) entry.code = answer.code;
+    log(`${entry.endpoint} ${entry.command ?? "-"} → ${answer.status}${answer.code ? ` ${answer.code}` : ""}${entry.fault ? ` (fault ${entry.fault})` : ""}`);
+    res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", ...answer.headers });
+    res.end(answer.body);
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const reply = (status: number, value: unknown) => {
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify(value));
+    };
+    if (path === "/__sim/received" && req.method === "GET") {
+      return reply(200, record.map((r) => ({ ...r, authorization: r.authorization ? "(present)" : undefined })));
+    }
+    if (path === "/__sim/received" && req.method === "DELETE") {
+      record = [];
+      return reply(200, { ok: true });
+    }
+    if (path === "/__sim/faults" && req.method === "POST") {
+      const raw = await readBody(req);
+      try {
+        const spec = JSON.parse(raw.toString()) as FaultSpec;
+        addFault(spec);
+        return reply(200, { ok: true });
+      } catch {
+        return reply(400, { ok: false, message: "body must be a FaultSpec as JSON" });
+      }
+    }
+    if (path === "/__sim/faults" && req.method === "DELETE") {
+      faults = [];
+      return reply(200, { ok: true });
+    }
+    if (path === "/__sim/reset" && req.method === "POST") {
+      api.reset();
+      return reply(200, { ok: true });
+    }
+    return reply(404, { ok: false, message: "no such control route" });
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const run = async () => {
+      if (path.startsWith("/__sim/")) return handleControl(req, res, path);
+      if (path.startsWith(COMMAND_PATH_PREFIX)) {
+        const endpoint = path.slice(COMMAND_PATH_PREFIX.length);
+        if (req.method === "POST" && (endpoint === "manager-commands" || endpoint === "user-commands")) {
+          return handleCommand(req, res, endpoint);
+        }
+      }
+      const answer = failure(404, "route_not_found", `no route ${req.method} ${path}`);
+      res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8" });
+      res.end(answer.body);
+    };
+    run().catch((error: unknown) => {
+      log(`request failed: ${(error as Error).message}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  log(`listening on ${url}`);
+
+  const api: AkubelaSimulator = {
+    url,
+    port,
+    get state() {
+      return state;
+    },
+    received: () => [...record],
+    calls: (command) => record.filter((r) => (command === undefined ? r.command !== undefined : r.command === command)),
+    clearReceived: () => {
+      record = [];
+    },
+    injectFault: addFault,
+    clearFaults: () => {
+      faults = [];
+    },
+    reset: () => {
+      state = createAkubelaSeed(options.seed);
+      record = [];
+      faults = [];
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return api;
+}
