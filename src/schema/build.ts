@@ -35,6 +35,15 @@ export function buildGraphSchema(): Promise<GraphQLSchema> {
     resolvers: [...RESOLVERS],
     validate: false,
     emitSchemaFile: false,
+  }).then((schema) => {
+    const query = schema.getQueryType();
+    if (query) {
+      query.description =
+        "Entry points of the access-control graph. Start from `projects`, `project(projectId:)` or `node(id:)`; every field makes only the vendor calls it needs.";
+    }
+    const mutation = schema.getMutationType();
+    if (mutation) mutation.description = "Changes to keys, people, credentials and permissions, and door opening.";
+    return schema;
   });
   return built;
 }

@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { GraphContext } from "../../context.js";
 import type {
   AccessGroupRecord,
@@ -33,7 +34,7 @@ export class AccountResolver {
     );
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() a: AccountRecord): string {
     return toGlobalId("Account", a.projectId, a.residenceId, a.accountId);
   }
@@ -80,7 +81,7 @@ const accountOf = (r: AccountScopedRecord) => toGlobalId("Account", r.projectId,
 
 @Resolver(() => PinCode)
 export class PinCodeResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() p: PinCodeRecord): string {
     return toGlobalId("PinCode", p.projectId, p.residenceId, p.accountId, p.pinCodeId);
   }
@@ -93,7 +94,7 @@ export class PinCodeResolver {
 
 @Resolver(() => RfCard)
 export class RfCardResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() c: RfCardRecord): string {
     return toGlobalId("RfCard", c.projectId, c.residenceId, c.accountId, c.rfCardId);
   }
@@ -106,7 +107,7 @@ export class RfCardResolver {
 
 @Resolver(() => Face)
 export class FaceResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() f: FaceRecord): string {
     return toGlobalId("Face", f.projectId, f.residenceId, f.accountId, f.faceId);
   }
@@ -119,7 +120,7 @@ export class FaceResolver {
 
 @Resolver(() => AccessGroup)
 export class AccessGroupResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() g: AccessGroupRecord): string {
     return toGlobalId("AccessGroup", g.projectId, g.residenceId, g.accountId, g.accessGroupId);
   }

@@ -89,25 +89,31 @@ export interface ConnectionSource<T> {
 
 /**
  * A connection object whose fields are lazy: `totalCount` alone fetches the whole list, `edges`/`nodes`/`pageInfo`
- * only the pages of the window, and a field not selected fetches nothing (graphql-js calls function properties).
+ * only the pages of the window, and a field not selected fetches nothing. The fields are getters: type-graphql's
+ * default field resolver reads the property (it does not call functions as graphql-js's would).
  */
 export function buildConnection<T>(args: PageArgs, source: ConnectionSource<T>) {
   const { offset, count } = pageWindow(args);
   let page: Promise<{ items: T[]; hasMore: boolean }> | undefined;
   const window = () => (page ??= source.slice(offset, count));
   return {
-    edges: async () => (await window()).items.map((node, i) => ({ cursor: encodeCursor(offset + i), node })),
-    nodes: async () => (await window()).items,
-    pageInfo: async () => {
-      const { items, hasMore } = await window();
-      return {
+    get edges() {
+      return window().then(({ items }) => items.map((node, i) => ({ cursor: encodeCursor(offset + i), node })));
+    },
+    get nodes() {
+      return window().then(({ items }) => items);
+    },
+    get pageInfo() {
+      return window().then(({ items, hasMore }) => ({
         hasNextPage: hasMore,
         hasPreviousPage: offset > 0,
         startCursor: items.length ? encodeCursor(offset) : null,
         endCursor: items.length ? encodeCursor(offset + items.length - 1) : null,
-      };
+      }));
     },
-    totalCount: () => source.total(),
+    get totalCount() {
+      return source.total();
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { Ctx, FieldResolver, ID, Resolver, Root } from "type-graphql";
+import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { GraphContext } from "../../context.js";
 import type { AkuvoxDeviceRecord, RelayRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
@@ -14,7 +15,7 @@ export const akuvoxDeviceIdParts = (d: { projectId: string; mac: string; residen
 
 @Resolver(() => AkuvoxDevice)
 export class AkuvoxDeviceResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() d: AkuvoxDeviceRecord): string {
     return toGlobalId("AkuvoxDevice", ...akuvoxDeviceIdParts(d));
   }
@@ -47,7 +48,7 @@ export class AkuvoxDeviceResolver {
 
 @Resolver(() => Relay)
 export class RelayResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() r: RelayRecord): string {
     return toGlobalId("Relay", ...akuvoxDeviceIdParts(r), r.relayId);
   }

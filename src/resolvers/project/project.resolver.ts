@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { AccountRecord, AkuvoxDeviceRecord, BuildingRecord, ProjectRecord } from "../../datasources/akubela/model.js";
 import type { GraphContext } from "../../context.js";
 import { toGlobalId } from "../../lib/global-id.js";
@@ -26,7 +27,7 @@ export class ProjectResolver {
     return ctx.config.akubela.projectIds.map(projectRef);
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() project: ProjectRecord): string {
     return toGlobalId("Project", project.projectId);
   }
@@ -118,7 +119,7 @@ export class ProjectResolver {
 
 @Resolver(() => Building)
 export class BuildingResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() building: BuildingRecord): string {
     return toGlobalId("Building", building.projectId, building.buildingId);
   }

@@ -1,4 +1,5 @@
 import { Args, Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, Arg } from "type-graphql";
+import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { GraphContext } from "../../context.js";
 import type { ResidenceRecord, ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
@@ -32,7 +33,7 @@ export class ResidenceResolver {
     return residenceRef(requireVendorId(projectId, "projectId"), requireVendorId(residenceId, "residenceId"));
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() r: ResidenceRef): string {
     return toGlobalId("Residence", r.projectId, r.residenceId);
   }
@@ -123,7 +124,7 @@ export const tempKeyDigest = (tempKey: string) => createHash("sha256").update(te
 
 @Resolver(() => ResidenceTempKey)
 export class ResidenceTempKeyResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() k: ResidenceTempKeyRecord): string {
     return toGlobalId("ResidenceTempKey", k.projectId, k.residenceId, tempKeyDigest(k.tempKey));
   }

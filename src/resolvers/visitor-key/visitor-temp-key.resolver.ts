@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { GraphContext } from "../../context.js";
 import type { VisitorTempKeyDetailRecord, VisitorTempKeyRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
@@ -28,7 +29,7 @@ export class VisitorTempKeyResolver {
     return ctx.akubela.visitorTempKey(requireVendorId(projectId, "projectId"), requireVendorId(visitorTempKeyId, "visitorTempKeyId"));
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
   id(@Root() k: VisitorTempKeyRecord): string {
     return toGlobalId("VisitorTempKey", k.projectId, k.visitorTempKeyId);
   }
