@@ -158,7 +158,7 @@ function requireCredentials(): ApolloServerPlugin<GraphContext> {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation }) {
-          if (!contextValue.caller.akubelaToken && needsVendor(operation)) {
+          if (!contextValue.caller.akubelaToken && (!operation || needsVendor(operation))) {
             throw new UnauthenticatedError();
           }
         },
@@ -175,9 +175,7 @@ function requestLog(): ApolloServerPlugin<GraphContext> {
       return {
         async willSendResponse({ operationName, errors, response }) {
           const body = response.body.kind === "single" ? response.body.singleResult : undefined;
-          const codes = [...(errors ?? []), ...((body?.errors as { extensions?: { code?: unknown } }[]) ?? [])]
-            .map((e) => (e as { extensions?: { code?: unknown } }).extensions?.code)
-            .filter(Boolean);
+          const codes = [...(errors ?? []), ...(body?.errors ?? [])].map((e) => e.extensions?.code).filter(Boolean);
           contextValue.logger.info("graphql request", {
             operationName: operationName ?? null,
             durationMs: Math.round(performance.now() - started),
