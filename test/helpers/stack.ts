@@ -1,0 +1,92 @@
+import { ClientError, GraphQLClient } from "graphql-request";
+import { startApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import type { VendorCallEvent } from "../../src/datasources/akubela/client.js";
+import { createLogger } from "../../src/logger.js";
+import {
+  DEMO_AKUBELA_TOKEN,
+  DEMO_PROJECT_ID,
+  DEMO_SECOND_PROJECT_ID,
+  startAkubelaSimulator,
+  type AkubelaSimulator,
+  type AkubelaSimulatorOptions,
+} from "../../src/simulators/akubela/index.js";
+
+export interface GraphResult<T = any> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; path?: (string | number)[]; extensions?: Record<string, any> }>;
+}
+
+export interface Stack {
+  sim: AkubelaSimulator;
+  app: App;
+  url: string;
+  /** Every log line the server wrote, parsed. */
+  logs: Record<string, unknown>[];
+  /** Raw log lines, to search for leaked secrets. */
+  logText(): string;
+  vendorCalls: VendorCallEvent[];
+  /** Runs an operation through a real GraphQL client; `token: null` sends no Authorization header. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphResult<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole product as a user runs it: the Akubela simulator on a port, the graph server on another, real HTTP
+ * between them, and graphql-request as the caller.
+ */
+export async function startStack(options: { sim?: AkubelaSimulatorOptions; env?: Record<string, string> } = {}): Promise<Stack> {
+  const sim = await startAkubelaSimulator({ quiet: true, ...options.sim });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    AKUBELA_BASE_URL: sim.url,
+    AKUBELA_PROJECT_IDS: `${DEMO_PROJECT_ID},${DEMO_SECOND_PROJECT_ID}`,
+    AKUBELA_TIMEOUT_MS: "1500",
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  const lines: string[] = [];
+  const logger = createLogger(config.logLevel, {}, (line) => lines.push(line));
+  const vendorCalls: VendorCallEvent[] = [];
+  const app = await startApp(config, logger, { onVendorCall: (e) => vendorCalls.push(e) });
+
+  return {
+    sim,
+    app,
+    url: app.url,
+    get logs() {
+      return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    logText: () => lines.join("\n"),
+    vendorCalls,
+    async gql(query, variables, token = DEMO_AKUBELA_TOKEN) {
+      const client = new GraphQLClient(app.url, {
+        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+        errorPolicy: "all",
+      });
+      try {
+        const res = await client.rawRequest<any>(query, variables);
+        return { status: res.status, data: res.data, errors: res.errors as GraphResult["errors"] };
+      } catch (error) {
+        if (error instanceof ClientError) {
+          return { status: error.response.status, data: error.response.data, errors: error.response.errors as GraphResult["errors"] };
+        }
+        throw error;
+      }
+    },
+    async close() {
+      await app.stop();
+      await sim.close();
+    },
+  };
+}
+
+/** Commands the simulator received, as `command param-json` strings, for exact comparisons. */
+export function commandsReceived(sim: AkubelaSimulator): string[] {
+  return sim.received().map((c) => `${c.command} ${JSON.stringify(c.param)}`);
+}
+
+export { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID };
