@@ -64,6 +64,8 @@ export interface RecordedCommand {
   param: unknown;
   /** The Authorization header as received (kept in memory for tests; masked on the HTTP control route). */
   authorization: string | undefined;
+  /** Epoch milliseconds when the answer was sent (absent when none was). */
+  answeredAt?: number;
   /** The HTTP status answered (0 when no answer was sent). */
   status: number;
   /** The envelope's `success`, when an envelope was answered. */
@@ -287,6 +289,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
 
   function send(res: ServerResponse, entry: RecordedCommand, answer: Answer): void {
     entry.status = answer.status;
+    entry.answeredAt = Date.now();
     entry.success = answer.success;
     if (answer.code) entry.code = answer.code;
     log(`${entry.endpoint} ${entry.command ?? "-"} → ${answer.status}${answer.code ? ` ${answer.code}` : ""}${entry.fault ? ` (fault ${entry.fault})` : ""}`);
