@@ -99,7 +99,7 @@ export class AkubelaClient {
           methods: ["POST"],
           statusCodes: [429, 500, 502, 503, 504],
           errorCodes: ["ECONNRESET", "ECONNREFUSED", "EPIPE", "EAI_AGAIN"],
-          backoffLimit: 1_000,
+          backoffLimit: 300, // ms between read attempts; a Retry-After up to the timeout is honoured instead
           maxRetryAfter: this.options.timeoutMs,
         },
         hooks: {
