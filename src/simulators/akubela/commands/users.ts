@@ -7,7 +7,7 @@ import { API_CREATOR } from "../constants.js";
 import { newId } from "../random.js";
 import { ACCOUNT_AUTHS, residenceAccounts, type Account, type AkubelaState, type Project } from "../state.js";
 import { formatDateTime } from "../time.js";
-import { arr, formats, obj, oneOf, str, type Infer } from "../validate.js";
+import { arr, formats, obj, oneOf, str, type Infer, type Schema } from "../validate.js";
 import {
   accountId,
   command,
@@ -386,20 +386,38 @@ export const createUserPinCodeAccessInfo = command({
   },
 });
 
+/**
+ * The three credential deletes of 002 (刪除用戶PIN碼 / 射頻卡 / 人臉權限信息) share one shape: the account reference and
+ * the credential's id; an unknown id is `not_found`; the answer is `{}`.
+ */
+function deleteCredential<K extends "pin_codes" | "rf_cards" | "faces", I extends string>(
+  name: string,
+  title: string,
+  list: K,
+  idField: I,
+  idDescription: string,
+  what: string,
+) {
+  return command({
+    name,
+    endpoint: M,
+    doc: `${DOC} ${title}`,
+    param: obj("命令參數", { ...accountRef, [idField]: str(idDescription) } as typeof accountRef & Record<I, Schema<string>>),
+    handle(p, ctx) {
+      const account = requireAccount(requireProject(ctx, p.project_id), p.residence_id, p.account_id);
+      const items = account[list] as unknown as Array<Record<string, unknown>>;
+      const i = items.findIndex((c) => c[idField] === (p as Record<string, unknown>)[idField]);
+      if (i < 0) notFound(`param.${idField}: no such ${what} on the account`);
+      items.splice(i, 1);
+      return {};
+    },
+  });
+}
+
 /** `delete_user_pin_code_access_info` — 002_d09c615886a81fcb.txt, 刪除用戶PIN碼權限信息. */
-export const deleteUserPinCodeAccessInfo = command({
-  name: "delete_user_pin_code_access_info",
-  endpoint: M,
-  doc: `${DOC} 刪除用戶PIN碼權限信息`,
-  param: obj("命令參數", { ...accountRef, pin_code_id: str("PIN碼ID / PIN code id") }),
-  handle(p, ctx) {
-    const account = requireAccount(requireProject(ctx, p.project_id), p.residence_id, p.account_id);
-    const i = account.pin_codes.findIndex((c) => c.pin_code_id === p.pin_code_id);
-    if (i < 0) notFound("param.pin_code_id: no such PIN code on the account");
-    account.pin_codes.splice(i, 1);
-    return {};
-  },
-});
+export const deleteUserPinCodeAccessInfo = deleteCredential(
+  "delete_user_pin_code_access_info", "刪除用戶PIN碼權限信息", "pin_codes", "pin_code_id", "PIN碼ID / PIN code id", "PIN code",
+);
 
 /**
  * `create_user_rf_card_access_info` — 002_d09c615886a81fcb.txt, 創建用戶射頻卡權限信息.
@@ -421,19 +439,9 @@ export const createUserRfCardAccessInfo = command({
 });
 
 /** `delete_user_rf_card_access_info` — 002_d09c615886a81fcb.txt, 刪除用戶射頻卡權限信息. */
-export const deleteUserRfCardAccessInfo = command({
-  name: "delete_user_rf_card_access_info",
-  endpoint: M,
-  doc: `${DOC} 刪除用戶射頻卡權限信息`,
-  param: obj("命令參數", { ...accountRef, rf_card_id: str("射頻卡ID / RF card id") }),
-  handle(p, ctx) {
-    const account = requireAccount(requireProject(ctx, p.project_id), p.residence_id, p.account_id);
-    const i = account.rf_cards.findIndex((c) => c.rf_card_id === p.rf_card_id);
-    if (i < 0) notFound("param.rf_card_id: no such RF card on the account");
-    account.rf_cards.splice(i, 1);
-    return {};
-  },
-});
+export const deleteUserRfCardAccessInfo = deleteCredential(
+  "delete_user_rf_card_access_info", "刪除用戶射頻卡權限信息", "rf_cards", "rf_card_id", "射頻卡ID / RF card id", "RF card",
+);
 
 /**
  * `create_user_face_access_info` — 002_d09c615886a81fcb.txt, 創建用戶人臉權限信息.
@@ -461,19 +469,9 @@ export const createUserFaceAccessInfo = command({
 });
 
 /** `delete_user_face_access_info` — 002_d09c615886a81fcb.txt, 刪除用戶人臉權限信息. */
-export const deleteUserFaceAccessInfo = command({
-  name: "delete_user_face_access_info",
-  endpoint: M,
-  doc: `${DOC} 刪除用戶人臉權限信息`,
-  param: obj("命令參數", { ...accountRef, face_id: str("人臉ID / face id") }),
-  handle(p, ctx) {
-    const account = requireAccount(requireProject(ctx, p.project_id), p.residence_id, p.account_id);
-    const i = account.faces.findIndex((f) => f.face_id === p.face_id);
-    if (i < 0) notFound("param.face_id: no such face on the account");
-    account.faces.splice(i, 1);
-    return {};
-  },
-});
+export const deleteUserFaceAccessInfo = deleteCredential(
+  "delete_user_face_access_info", "刪除用戶人臉權限信息", "faces", "face_id", "人臉ID / face id", "face",
+);
 
 /**
  * `import_user_pin_code_and_rf_card_access_info` — 002_d09c615886a81fcb.txt, 導入用戶PIN碼與射頻卡權限信息.
