@@ -1,0 +1,24 @@
+/**
+ * The small cache interface the data sources use (house-style: "Redis / in-process cache behind one small
+ * interface"). Values are JSON strings; keys are built by the caller and never contain a credential.
+ *
+ * A cache never fails a request: implementations answer `undefined` / do nothing when their store misbehaves
+ * and count it, so a caller can always fall back to the vendor.
+ */
+export interface Cache {
+  /** The value stored under `key`, or `undefined` when absent, expired, or the store failed. */
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` for `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Removes the keys (absent keys are ignored). */
+  delete(...keys: string[]): Promise<void>;
+  /** Counters for operators: hits, misses, errors. */
+  stats(): CacheStats;
+  close(): Promise<void>;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  errors: number;
+}

@@ -1,0 +1,57 @@
+import type { Cache, CacheStats } from "./cache.js";
+
+/**
+ * The in-process cache used when no Redis is configured: a bounded LRU with a TTL per entry. A `Map` keeps
+ * insertion order, so re-inserting on read moves an entry to the young end and the first key is the eldest.
+ */
+export class MemoryCache implements Cache {
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly counters: CacheStats = { hits: 0, misses: 0, errors: 0 };
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const entry = this.entries.get(key);
+    if (!entry || entry.expiresAt <= this.now()) {
+      if (entry) this.entries.delete(key);
+      this.counters.misses++;
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    this.counters.hits++;
+    return entry.value;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (!(ttlMs > 0)) return;
+    this.entries.delete(key);
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
+    while (this.entries.size > this.maxEntries) {
+      const eldest = this.entries.keys().next().value as string;
+      this.entries.delete(eldest);
+    }
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    for (const key of keys) this.entries.delete(key);
+  }
+
+  stats(): CacheStats {
+    return { ...this.counters };
+  }
+
+  /** Entries held now (expired ones included until read or evicted). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+}
