@@ -39,6 +39,12 @@ export interface Config {
     appSecret?: string;
     /** Zone offset of the gateway's `yyyy-MM-dd HH:mm:ss` times, which carry none (e.g. `+08:00`). */
     timeZone: string;
+    /** Per attempt, ms. */
+    timeoutMs: number;
+    /** Extra attempts of a read after a reset/refused connection, 429 or 5xx. Writes are never retried. */
+    readRetries: number;
+    /** Gateway calls one GraphQL request may have in flight at once. */
+    concurrency: number;
   };
   redisUrl?: string;
   siteMapPath?: string;
@@ -100,7 +106,15 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: read.int("AKUBELA_CONCURRENCY", 8, 1, 64),
       pageSize: read.int("AKUBELA_PAGE_SIZE", 100, 1, 100),
     },
-    aliyun: { baseUrl: aliyunBaseUrl, appKey, appSecret, timeZone },
+    aliyun: {
+      baseUrl: aliyunBaseUrl,
+      appKey,
+      appSecret,
+      timeZone,
+      timeoutMs: read.int("ALIYUN_TIMEOUT_MS", 10_000, 100, 120_000),
+      readRetries: read.int("ALIYUN_READ_RETRIES", 2, 0, 5),
+      concurrency: read.int("ALIYUN_CONCURRENCY", 8, 1, 64),
+    },
     redisUrl,
     siteMapPath: read.string("SITE_MAP"),
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import got, { HTTPError, RequestError, TimeoutError, type Got } from "got";
 import { UpstreamError, type UpstreamInfo } from "../../errors.js";
 import type { Logger } from "../../logger.js";
+import type { VendorCallEvent } from "../vendor-call.js";
 
 /** The two command endpoints of the open-ability API (graph-model.md, "Akubela / Akuvox open-ability API"). */
 export type AkubelaEndpoint = "manager-commands" | "user-commands";
@@ -17,15 +18,7 @@ export interface AkubelaCommand {
   kind: CommandKind;
 }
 
-/** One finished vendor call, for metrics and tests. Never carries params or the token. */
-export interface VendorCallEvent {
-  vendor: "akubela";
-  command: string;
-  outcome: "success" | "vendor_error" | "http_error" | "timeout" | "network_error" | "malformed";
-  status?: number;
-  durationMs: number;
-  attempts: number;
-}
+export type { VendorCallEvent };
 
 export interface AkubelaClientOptions {
   baseUrl: string;
