@@ -1,0 +1,331 @@
+/**
+ * The Aliyun IoT gateway simulator: a real HTTP server for the 16 paths of `003_d332e758188ea47b.txt` that checks
+ * requests as the API gateway does (`aliyun-gateway.md`): app key, Content-MD5, signature, a timestamp within 15
+ * minutes, a nonce not seen within 15 minutes. Rejections answer HTTP 400 with the reason in
+ * `x-ca-error-message` and a request id in `x-ca-request-id`, as the gateway; business failures answer HTTP 200
+ * with a body `code` other than 200.
+ *
+ * Failures can be injected ({@link AliyunFaultSpec}) and every request is recorded ({@link RecordedGatewayRequest}).
+ * Control routes: `GET /__sim/received`, `POST|DELETE /__sim/faults`, `POST /__sim/reset`. Secrets are never logged.
+ */
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { contentMd5, hmacSha256, lowerCaseHeaders, stringToSign } from "../../datasources/aliyun/signature.js";
+import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET, SIGNATURE_WINDOW_MS } from "./constants.js";
+import { GatewayFailure, PATHS_BY_PATH } from "./paths.js";
+import { createAliyunSeed, type AliyunSeedOptions, type AliyunState } from "./seed.js";
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** The legacy QR call is rate limited: 2000 a second per tenant (003, 生成二维码并配置权限(旧)). */
+const LEGACY_QR_PATH = "/entrance/paas/perm/qrcode/generate";
+const LEGACY_QR_PER_SECOND = 2000;
+
+export interface AliyunFaultSpec {
+  /** As the Akubela simulator's: `vendor_error` answers HTTP 200 with body `code` (default 500). */
+  kind: "latency" | "http_error" | "vendor_error" | "malformed" | "no_answer" | "reset";
+  path?: string;
+  /** Only requests whose `params` have these top-level values (compared as JSON). */
+  where?: Record<string, unknown>;
+  times?: number;
+  latencyMs?: number;
+  status?: number;
+  code?: number;
+  message?: string;
+  /** `http_error`: the `x-ca-error-message` to send (a gateway rejection, e.g. `Throttled by USER Flow Control`). */
+  gatewayMessage?: string;
+  body?: unknown;
+}
+
+export interface RecordedGatewayRequest {
+  seq: number;
+  at: number;
+  answeredAt?: number;
+  path: string;
+  /** Envelope fields, when the body was the envelope. */
+  id?: unknown;
+  version?: unknown;
+  apiVer?: unknown;
+  params?: Record<string, unknown>;
+  /** The request's `x-ca-*`, `content-md5`, `content-type` and `accept` headers (the secret is never sent). */
+  headers: Record<string, string>;
+  status: number;
+  /** The body `code` answered, or the gateway's rejection reason. */
+  code?: number;
+  gatewayError?: string;
+  fault?: AliyunFaultSpec["kind"];
+}
+
+export interface AliyunSimulatorOptions {
+  port?: number;
+  host?: string;
+  appKey?: string;
+  appSecret?: string;
+  seed?: AliyunSeedOptions;
+  latencyMs?: number;
+  quiet?: boolean;
+  now?: () => Date;
+}
+
+export interface AliyunSimulator {
+  url: string;
+  port: number;
+  readonly state: AliyunState;
+  received(): RecordedGatewayRequest[];
+  /** Requests that passed the gateway checks, for one path or all. */
+  calls(path?: string): RecordedGatewayRequest[];
+  clearReceived(): void;
+  injectFault(spec: AliyunFaultSpec): () => void;
+  clearFaults(): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function startAliyunSimulator(options: AliyunSimulatorOptions = {}): Promise<AliyunSimulator> {
+  const appKey = options.appKey ?? DEMO_ALIYUN_APP_KEY;
+  const appSecret = options.appSecret ?? DEMO_ALIYUN_APP_SECRET;
+  const now = options.now ?? (() => new Date());
+  const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`[aliyun-sim] ${line}\n`);
+
+  let state = createAliyunSeed(options.seed);
+  let record: RecordedGatewayRequest[] = [];
+  let seq = 0;
+  let faults: { spec: AliyunFaultSpec; left: number }[] = [];
+  const nonces = new Map<string, number>();
+  const legacyQrWindow = { second: 0, count: 0 };
+  const sockets = new Set<Socket>();
+
+  const addFault = (spec: AliyunFaultSpec) => {
+    const entry = { spec, left: spec.times ?? Number.POSITIVE_INFINITY };
+    faults.push(entry);
+    return () => {
+      faults = faults.filter((f) => f !== entry);
+    };
+  };
+  const takeFault = (path: string, params: unknown) => {
+    const entry = faults.find(
+      (f) =>
+        (f.spec.path === undefined || f.spec.path === path) &&
+        (!f.spec.where ||
+          (!!params &&
+            typeof params === "object" &&
+            Object.entries(f.spec.where).every(([k, v]) => JSON.stringify((params as Record<string, unknown>)[k]) === JSON.stringify(v)))),
+    );
+    if (!entry) return undefined;
+    if (--entry.left <= 0) faults = faults.filter((f) => f !== entry);
+    return entry.spec;
+  };
+
+  function send(res: ServerResponse, entry: RecordedGatewayRequest, status: number, body: string, headers: Record<string, string> = {}) {
+    entry.status = status;
+    entry.answeredAt = Date.now();
+    log(`${entry.path} → ${status}${entry.code !== undefined ? ` code ${entry.code}` : ""}${entry.gatewayError ? ` (${entry.gatewayError})` : ""}${entry.fault ? ` (fault ${entry.fault})` : ""}`);
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ca-request-id": randomUUID().toUpperCase(), ...headers });
+    res.end(body);
+  }
+
+  /** A rejection by the gateway itself: HTTP 400, the reason in `x-ca-error-message`, no body code. */
+  function reject(res: ServerResponse, entry: RecordedGatewayRequest, status: number, reason: string) {
+    entry.gatewayError = reason;
+    send(res, entry, status, "", { "x-ca-error-message": reason });
+  }
+
+  function answer(res: ServerResponse, entry: RecordedGatewayRequest, id: unknown, code: number, data: unknown, message: string | null = null) {
+    entry.code = code;
+    send(res, entry, 200, JSON.stringify({ code, id: typeof id === "string" ? id : randomUUID(), message, localizedMsg: message, data: data ?? null }));
+  }
+
+  /** The gateway's checks, in its order: app key, timestamp, nonce, Content-MD5, signature. */
+  function gatewayCheck(req: IncomingMessage, path: string, raw: Buffer, headers: Record<string, string>): string | undefined {
+    if (headers["x-ca-key"] !== appKey) return "Invalid AppKey";
+    const ts = Number(headers["x-ca-timestamp"]);
+    if (!headers["x-ca-timestamp"] || !Number.isFinite(ts) || Math.abs(now().getTime() - ts) > SIGNATURE_WINDOW_MS) return "Invalid Timestamp";
+    const nonce = headers["x-ca-nonce"];
+    if (!nonce) return "Invalid Nonce";
+    const cutoff = now().getTime() - SIGNATURE_WINDOW_MS;
+    for (const [n, at] of nonces) if (at < cutoff) nonces.delete(n);
+    if (nonces.has(nonce)) return "Nonce Used";
+    if (headers["content-md5"] !== undefined && headers["content-md5"] !== contentMd5(raw)) return "Invalid Content-MD5";
+    const signedNames = (headers["x-ca-signature-headers"] ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+    for (const required of ["x-ca-key", "x-ca-timestamp", "x-ca-nonce"]) {
+      if (!signedNames.includes(required)) return `Invalid Signature Headers, ${required} must be signed`;
+    }
+    const expected = stringToSign(req.method ?? "POST", req.url ?? path, headers, signedNames);
+    if (headers["x-ca-signature"] !== hmacSha256(appSecret, expected)) {
+      // The real gateway appends its string to sign so a client can compare; it holds no secret.
+      return `Invalid Signature, Server StringToSign:${JSON.stringify(expected)}`;
+    }
+    nonces.set(nonce, now().getTime());
+    return undefined;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string) {
+    const headers = lowerCaseHeaders(req.headers as Record<string, string | string[] | undefined>);
+    const entry: RecordedGatewayRequest = {
+      seq: ++seq,
+      at: Date.now(),
+      path,
+      headers: Object.fromEntries(
+        Object.entries(headers).filter(([k]) => k.startsWith("x-ca-") || ["content-md5", "content-type", "accept", "date"].includes(k)),
+      ),
+      status: 0,
+    };
+    record.push(entry);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) return reject(res, entry, 413, "Request Body Too Large");
+      chunks.push(chunk);
+    }
+    const raw = Buffer.concat(chunks);
+    let body: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(raw.toString("utf8"));
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+    } catch {
+      body = undefined;
+    }
+    if (body) {
+      entry.id = body.id;
+      entry.version = body.version;
+      entry.apiVer = body.request && typeof body.request === "object" ? (body.request as Record<string, unknown>).apiVer : undefined;
+      entry.params = body.params && typeof body.params === "object" ? (body.params as Record<string, unknown>) : undefined;
+    }
+
+    if (req.method !== "POST") return reject(res, entry, 405, "Invalid Method");
+    const def = PATHS_BY_PATH.get(path);
+    if (!def) return reject(res, entry, 404, "Invalid Url");
+    const problem = gatewayCheck(req, path, raw, headers);
+    if (problem) return reject(res, entry, 400, problem);
+
+    const fault = takeFault(path, entry.params);
+    if (fault) entry.fault = fault.kind;
+    if (options.latencyMs) await sleep(options.latencyMs);
+    switch (fault?.kind) {
+      case "latency":
+        await sleep(fault.latencyMs ?? 1000);
+        break;
+      case "http_error": {
+        const status = fault.status ?? 503;
+        const extra: Record<string, string> = fault.gatewayMessage ? { "x-ca-error-message": fault.gatewayMessage } : {};
+        if (status === 429) extra["retry-after"] = "1";
+        entry.gatewayError = fault.gatewayMessage;
+        const text = fault.body === undefined ? "" : typeof fault.body === "string" ? fault.body : JSON.stringify(fault.body);
+        return send(res, entry, status, text, extra);
+      }
+      case "vendor_error":
+        if (fault.body !== undefined) return send(res, entry, 200, JSON.stringify(fault.body));
+        return answer(res, entry, entry.id, fault.code ?? 500, null, fault.message ?? "injected failure");
+      case "malformed":
+        return send(res, entry, 200, '{"code": 200, "data": {"total"');
+      case "no_answer":
+        return;
+      case "reset":
+        req.socket.destroy();
+        return;
+      default:
+        break;
+    }
+
+    if (!body || body.version !== "1.0" || typeof body.id !== "string" || body.id === "") {
+      return answer(res, entry, entry.id, 400, null, "request must be the envelope {id, version: \"1.0\", request: {apiVer}, params}");
+    }
+    if (entry.apiVer !== def.apiVer) return answer(res, entry, body.id, 404, null, `service not found: ${path} has apiVer ${def.apiVer}`);
+    if (!entry.params) return answer(res, entry, body.id, 460, null, "params is required");
+    if (path === LEGACY_QR_PATH) {
+      const second = Math.floor(now().getTime() / 1000);
+      if (legacyQrWindow.second !== second) Object.assign(legacyQrWindow, { second, count: 0 });
+      if (++legacyQrWindow.count > LEGACY_QR_PER_SECOND) return answer(res, entry, body.id, 429, null, "too many requests");
+    }
+    try {
+      const data = def.handle(entry.params, { state, now: now() });
+      return answer(res, entry, body.id, 200, data);
+    } catch (error) {
+      if (error instanceof GatewayFailure) return answer(res, entry, body.id, error.code, null, error.message);
+      log(`internal error on ${path}: ${(error as Error).message}`);
+      return answer(res, entry, body.id, 500, null, "service error");
+    }
+  }
+
+  async function control(req: IncomingMessage, res: ServerResponse, path: string) {
+    const reply = (status: number, value: unknown) => {
+      res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify(value));
+    };
+    if (path === "/__sim/received" && req.method === "GET") return reply(200, record);
+    if (path === "/__sim/received" && req.method === "DELETE") {
+      record = [];
+      return reply(200, { ok: true });
+    }
+    if (path === "/__sim/faults" && req.method === "POST") {
+      const chunks: Buffer[] = [];
+      for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
+      try {
+        addFault(JSON.parse(Buffer.concat(chunks).toString()) as AliyunFaultSpec);
+        return reply(200, { ok: true });
+      } catch {
+        return reply(400, { ok: false, message: "body must be a fault spec as JSON" });
+      }
+    }
+    if (path === "/__sim/faults" && req.method === "DELETE") {
+      faults = [];
+      return reply(200, { ok: true });
+    }
+    if (path === "/__sim/reset" && req.method === "POST") {
+      api.reset();
+      return reply(200, { ok: true });
+    }
+    return reply(404, { ok: false, message: "no such control route" });
+  }
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    (path.startsWith("/__sim/") ? control(req, res, path) : handle(req, res, path)).catch((error: unknown) => {
+      log(`request failed: ${(error as Error).message}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  const url = `http://${host}:${port}`;
+  log(`listening on ${url}`);
+
+  const api: AliyunSimulator = {
+    url,
+    port,
+    get state() {
+      return state;
+    },
+    received: () => [...record],
+    calls: (path) => record.filter((r) => !r.gatewayError && (path === undefined || r.path === path)),
+    clearReceived: () => {
+      record = [];
+    },
+    injectFault: addFault,
+    clearFaults: () => {
+      faults = [];
+    },
+    reset: () => {
+      state = createAliyunSeed(options.seed);
+      record = [];
+      faults = [];
+      nonces.clear();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return api;
+}
