@@ -1,7 +1,10 @@
 import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
 import { AkubelaDataSource } from "./datasources/akubela/datasource.js";
+import type { AliyunClient } from "./datasources/aliyun/client.js";
+import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import type { Logger } from "./logger.js";
+import type { SiteMap } from "./site-map.js";
 
 /** Who is calling. Only the credential's presence is ever logged, never its value. */
 export interface Caller {
@@ -16,6 +19,7 @@ export interface GraphContext {
   logger: Logger;
   config: Config;
   akubela: AkubelaDataSource;
+  aliyun: AliyunDataSource;
 }
 
 /** Long-lived parts shared by every request. */
@@ -23,6 +27,8 @@ export interface ServerDeps {
   config: Config;
   logger: Logger;
   akubelaClient: AkubelaClient;
+  aliyunClient: AliyunClient;
+  siteMap: SiteMap;
 }
 
 /** Reads `Authorization: Bearer …`; anything else is no credential at all. */
@@ -40,6 +46,10 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     akubela: new AkubelaDataSource(deps.akubelaClient, caller.akubelaToken, {
       concurrency: deps.config.akubela.concurrency,
       pageSize: deps.config.akubela.pageSize,
+    }),
+    aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
+      concurrency: deps.config.aliyun.concurrency,
+      timeZone: deps.config.aliyun.timeZone,
     }),
   };
 }

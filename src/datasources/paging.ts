@@ -46,3 +46,41 @@ export class PagedList<T> {
     return { items: collected.slice(from, from + count), hasMore: collected.length > from + count };
   }
 }
+
+/**
+ * A vendor list paged by page number (from 1) whose pages carry the `total` (Aliyun `PageDTO`: `pageSize`,
+ * `pageNo`, `total`, `data`). Knowing the total, a window fetches exactly the pages that cover it, in parallel,
+ * and `totalCount` costs the first page only. Pages are kept, so no page is fetched twice for one list.
+ */
+export class CountedPagedList<T> {
+  private readonly pages = new Map<number, Promise<{ total: number; items: T[] }>>();
+
+  constructor(
+    private readonly fetchPage: (pageNo: number) => Promise<{ total: number; items: T[] }>,
+    readonly pageSize: number,
+  ) {}
+
+  private page(pageNo: number) {
+    let page = this.pages.get(pageNo);
+    if (!page) {
+      page = this.fetchPage(pageNo);
+      this.pages.set(pageNo, page);
+    }
+    return page;
+  }
+
+  async total(): Promise<number> {
+    return (await this.page(1)).total;
+  }
+
+  async slice(offset: number, count: number): Promise<{ items: T[]; hasMore: boolean }> {
+    const firstPageNo = Math.floor(offset / this.pageSize) + 1;
+    const first = await this.page(firstPageNo);
+    const end = Math.min(offset + count, first.total);
+    const lastPageNo = Math.max(firstPageNo, Math.ceil(end / this.pageSize));
+    const rest = await Promise.all(Array.from({ length: lastPageNo - firstPageNo }, (_, i) => this.page(firstPageNo + 1 + i)));
+    const items = [first, ...rest].flatMap((p) => p.items);
+    const from = offset - (firstPageNo - 1) * this.pageSize;
+    return { items: items.slice(from, from + count), hasMore: first.total > offset + count };
+  }
+}

@@ -17,7 +17,10 @@ export type NodeTypeName =
   | "AkuvoxDevice"
   | "Relay"
   | "VisitorTempKey"
-  | "ResidenceTempKey";
+  | "ResidenceTempKey"
+  | "AliyunAccessControlDevice"
+  | "AliyunPerson"
+  | "CardPermission";
 
 export interface DecodedId {
   type: NodeTypeName;

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphq
 import { buildSchema } from "type-graphql";
 import "../resolvers/common/enums.js";
 import { AccessGroupResolver, AccountResolver, FaceResolver, FloorAccessResolver, PinCodeResolver, RfCardResolver } from "../resolvers/account/account.resolver.js";
+import { AccountAliyunResolver, AliyunDeviceResolver, AliyunPersonResolver, AliyunQueryResolver, CardPermissionResolver } from "../resolvers/aliyun/aliyun.resolver.js";
 import { NodeResolver } from "../resolvers/common/node.resolver.js";
 import { AkuvoxDeviceResolver, RelayResolver } from "../resolvers/device/device.resolver.js";
 import { BuildingResolver, ProjectResolver } from "../resolvers/project/project.resolver.js";
@@ -25,6 +26,11 @@ export const RESOLVERS = [
   AkuvoxDeviceResolver,
   RelayResolver,
   VisitorTempKeyResolver,
+  AliyunQueryResolver,
+  AliyunDeviceResolver,
+  AliyunPersonResolver,
+  CardPermissionResolver,
+  AccountAliyunResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -14,7 +14,10 @@ beforeAll(async () => {
   project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
 });
 afterAll(() => stack.close());
-beforeEach(() => stack.sim.clearReceived());
+beforeEach(() => {
+  stack.sim.clearReceived();
+  stack.aliyun.clearReceived();
+});
 
 const residences = () => [...project.residences.values()];
 const accounts = () => [...project.accounts.values()];
@@ -115,8 +118,15 @@ describe("one query per read command", () => {
     );
     expect(res.errors).toBeUndefined();
     const expected = publicDevices(project);
-    const got = res.data.project.devices;
+    const all = res.data.project.devices;
+    const got = all.filter((d: any) => d.vendor === "AKUVOX");
     expect(got.map((d: any) => d.mac)).toEqual(expected.map((d) => d.mac));
+    // The Aliyun devices the site map puts in the project follow, named by the map, at no gateway cost.
+    const aliyunDevices = [...stack.aliyun.state.devices.values()];
+    expect(all.slice(got.length).map((d: any) => [d.vendor, d.name, d.building?.buildingId ?? null])).toEqual(
+      aliyunDevices.map((d) => ["ALIYUN", d.name, d.buildingId ?? null]),
+    );
+    expect(stack.aliyun.received()).toHaveLength(0);
     for (const [i, d] of expected.entries()) {
       expect(got[i]).toMatchObject({
         name: d.device_name,

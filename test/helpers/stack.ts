@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ClientError, GraphQLClient } from "graphql-request";
 import { startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -11,6 +14,14 @@ import {
   type AkubelaSimulator,
   type AkubelaSimulatorOptions,
 } from "../../src/simulators/akubela/index.js";
+import {
+  DEMO_ALIYUN_APP_KEY,
+  DEMO_ALIYUN_APP_SECRET,
+  startAliyunSimulator,
+  type AliyunSimulator,
+  type AliyunSimulatorOptions,
+} from "../../src/simulators/aliyun/index.js";
+import { DEMO_SITE_MAP_PATH } from "../../src/app.js";
 
 export interface GraphResult<T = any> {
   status: number;
@@ -20,6 +31,7 @@ export interface GraphResult<T = any> {
 
 export interface Stack {
   sim: AkubelaSimulator;
+  aliyun: AliyunSimulator;
   app: App;
   url: string;
   /** Every log line the server wrote, parsed. */
@@ -36,9 +48,29 @@ export interface Stack {
  * The whole product as a user runs it: the Akubela simulator on a port, the graph server on another, real HTTP
  * between them, and graphql-request as the caller.
  */
-export async function startStack(options: { sim?: AkubelaSimulatorOptions; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  options: {
+    sim?: AkubelaSimulatorOptions;
+    aliyun?: AliyunSimulatorOptions;
+    /** A site map to write to a file for SITE_MAP (default: the demo one, which names the default seed's devices). */
+    siteMap?: unknown;
+    env?: Record<string, string>;
+  } = {},
+): Promise<Stack> {
   const sim = await startAkubelaSimulator({ quiet: true, ...options.sim });
+  const aliyun = await startAliyunSimulator({ quiet: true, ...options.aliyun });
+  let siteMapPath = DEMO_SITE_MAP_PATH;
+  if (options.siteMap !== undefined) {
+    const dir = await mkdtemp(join(tmpdir(), "graph-site-map-"));
+    siteMapPath = join(dir, "site-map.json");
+    await writeFile(siteMapPath, JSON.stringify(options.siteMap));
+  }
   const config = loadConfig({
+    ALIYUN_BASE_URL: aliyun.url,
+    ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
+    ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
+    ALIYUN_TIMEOUT_MS: "1500",
+    SITE_MAP: siteMapPath,
     NODE_ENV: "test",
     HOST: "127.0.0.1",
     PORT: "0",
@@ -55,6 +87,7 @@ export async function startStack(options: { sim?: AkubelaSimulatorOptions; env?:
 
   return {
     sim,
+    aliyun,
     app,
     url: app.url,
     get logs() {
@@ -80,6 +113,7 @@ export async function startStack(options: { sim?: AkubelaSimulatorOptions; env?:
     async close() {
       await app.stop();
       await sim.close();
+      await aliyun.close();
     },
   };
 }

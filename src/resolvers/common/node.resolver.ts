@@ -33,6 +33,10 @@ const FETCHERS: Record<NodeTypeName, Fetcher> = {
   VisitorTempKey: ([projectId, id], ctx) => ctx.akubela.visitorTempKey(projectId, id),
   ResidenceTempKey: async ([projectId, residenceId, digest], ctx) =>
     (await ctx.akubela.residenceTempKeys(projectId, residenceId)).find((k) => tempKeyDigest(k.tempKey) === digest) ?? null,
+  AliyunAccessControlDevice: ([iotId], ctx) => ctx.aliyun.device(iotId),
+  AliyunPerson: ([identityId], ctx) => ctx.aliyun.person(identityId),
+  CardPermission: async ([identityId, iotId, cardId], ctx) =>
+    (await ctx.aliyun.personCardPermissions(identityId, [iotId])).find((c) => c.cardId === cardId) ?? null,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { AccountRecord, AkuvoxDeviceRecord, BuildingRecord, ProjectRecord } from "../../datasources/akubela/model.js";
+import type { AliyunDeviceRecord } from "../../datasources/aliyun/model.js";
 import type { GraphContext } from "../../context.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { AccountRole } from "../common/enums.js";
@@ -95,10 +96,11 @@ export class ProjectResolver {
 
   @FieldResolver(() => [Device], {
     nullable: true,
-    description: "The project's shared devices: building entrances, gates, guard phones (`get_visitor_temp_key_device_list`).",
+    description:
+      "The project's shared devices: Akuvox building entrances, gates and guard phones (`get_visitor_temp_key_device_list`), then the Aliyun access-control devices the site map puts in the project.",
   })
-  devices(@Root() project: ProjectRecord, @Ctx() ctx: GraphContext): Promise<AkuvoxDeviceRecord[]> {
-    return ctx.akubela.projectDevices(project.projectId);
+  async devices(@Root() project: ProjectRecord, @Ctx() ctx: GraphContext): Promise<(AkuvoxDeviceRecord | AliyunDeviceRecord)[]> {
+    return [...(await ctx.akubela.projectDevices(project.projectId)), ...ctx.aliyun.devicesOf(project.projectId)];
   }
 
   @FieldResolver(() => VisitorTempKeyConnection, { nullable: true, description: "Visitor keys of the project, newest as the vendor orders them, paged." })
@@ -141,9 +143,12 @@ export class BuildingResolver {
     return (await ctx.akubela.projectResidences(building.projectId)).filter((r) => r.buildingId === building.buildingId);
   }
 
-  @FieldResolver(() => [Device], { nullable: true, description: "The building's shared devices." })
-  async devices(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext) {
-    return (await ctx.akubela.projectDevices(building.projectId)).filter((d) => d.buildingId === building.buildingId);
+  @FieldResolver(() => [Device], { nullable: true, description: "The building's shared devices: Akuvox ones, then the Aliyun ones the site map puts in it." })
+  async devices(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext): Promise<(AkuvoxDeviceRecord | AliyunDeviceRecord)[]> {
+    return [
+      ...(await ctx.akubela.projectDevices(building.projectId)).filter((d) => d.buildingId === building.buildingId),
+      ...ctx.aliyun.devicesOf(building.projectId, building.buildingId),
+    ];
   }
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of every residence of the building." })

@@ -1,0 +1,210 @@
+import DataLoader from "dataloader";
+import { UpstreamError } from "../../errors.js";
+import { ConcurrencyLimit } from "../../lib/concurrency.js";
+import { stableStringify } from "../../lib/stable-stringify.js";
+import type { SiteMap } from "../../site-map.js";
+import { CountedPagedList } from "../paging.js";
+import { DeviceVendor } from "../akubela/model.js";
+import type { AliyunClient, AliyunRequest } from "./client.js";
+import { expectArray, expectObject, mapCardPermission, mapPerson, readPage } from "./mappers.js";
+import type { AliyunDeviceRecord, AliyunPersonRecord, CardPermissionRecord } from "./model.js";
+
+/** The read paths of `003_d332e758188ea47b.txt` with the `apiVer` the document gives each. */
+export const ALIYUN_READS = {
+  userGet: { path: "/entrance/paas/user/get", apiVer: "1.0.0" },
+  userQuery: { path: "/entrance/paas/user/query", apiVer: "1.0.0" },
+  userPermQuery: { path: "/entrance/paas/user/perm/query", apiVer: "1.0.0" },
+  devicePermQuery: { path: "/entrance/paas/device/perm/query", apiVer: "1.0.0" },
+  keepOpenGet: { path: "/entrance/paas/keepopen/get", apiVer: "1.0.0" },
+} as const;
+
+/** Documented limits: pageSize ≤ 100 (user/query, device/perm/query), ≤ 100 iotIds a user/perm/query. */
+export const ALIYUN_PAGE_SIZE = 100;
+export const ALIYUN_IOT_IDS_PER_QUERY = 100;
+
+/** Gateway body codes meaning "no such thing" (aliyun-gateway.md, "Body codes"). */
+const IDENTITY_NOT_FOUND = "2062";
+const IOT_ID_NOT_FOUND = "2063";
+
+export interface AliyunDataSourceOptions {
+  concurrency: number;
+  /** Offset of the gateway's zone-less times. */
+  timeZone: string;
+}
+
+/** A permission key for the person-view loader: one person on one device. */
+interface PermKey {
+  identityId: string;
+  iotId: string;
+}
+
+/**
+ * The Aliyun IoT access-control API in the graph's terms, built once per GraphQL request.
+ *
+ * Reads go through one DataLoader keyed by path + stable-stringified params (sent once per request). Card
+ * permissions of people on devices go through a second loader keyed by (identityId, iotId): a batch is grouped by
+ * person and cut into chunks of 100 iotIds, so the card permissions of many accounts over many devices cost one
+ * `/entrance/paas/user/perm/query` per (person, 100-device chunk), however the query is shaped.
+ */
+export class AliyunDataSource {
+  private readonly limit: ConcurrencyLimit;
+  private readonly reads: DataLoader<AliyunRequest, unknown, string>;
+  private readonly perms: DataLoader<PermKey, CardPermissionRecord[], string>;
+  private readonly devicePermLists = new Map<string, CountedPagedList<CardPermissionRecord>>();
+  private personList?: CountedPagedList<AliyunPersonRecord>;
+
+  constructor(
+    private readonly client: AliyunClient,
+    readonly siteMap: SiteMap,
+    private readonly options: AliyunDataSourceOptions,
+  ) {
+    this.limit = new ConcurrencyLimit(options.concurrency);
+    this.reads = new DataLoader(
+      (requests) =>
+        Promise.all(requests.map((r) => this.limit.run(() => this.client.send(r)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
+      { cacheKeyFn: (r) => `${r.path}|${stableStringify(r.params)}` },
+    );
+    this.perms = new DataLoader((keys) => this.loadPermissions(keys), { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}` });
+  }
+
+  private read(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<unknown> {
+    return this.reads.load({ ...ALIYUN_READS[which], params, kind: "read" });
+  }
+
+  /** A person: `/entrance/paas/user/get` (003 查询人员信息); `null` when the identityId does not exist (2062). */
+  async person(identityId: string): Promise<AliyunPersonRecord | null> {
+    try {
+      const data = await this.read("userGet", { identityId });
+      if (data === null || data === undefined) return null;
+      return mapPerson(expectObject(data, ALIYUN_READS.userGet.path), identityId);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.upstream.vendorCode === IDENTITY_NOT_FOUND) return null;
+      throw error;
+    }
+  }
+
+  /** One page of persons: `/entrance/paas/user/query` (003 查询人员列表), `pageNo` from 1, `pageSize` ≤ 100. */
+  async personsPage(pageNo: number): Promise<{ total: number; persons: AliyunPersonRecord[] }> {
+    const { total, rows } = readPage(await this.read("userQuery", { pageSize: ALIYUN_PAGE_SIZE, pageNo }), ALIYUN_READS.userQuery.path);
+    return { total, persons: rows.flatMap((r) => mapPerson(r) ?? []) };
+  }
+
+  /** The person's card permissions on these devices (batched: see the class comment). */
+  async personCardPermissions(identityId: string, iotIds: readonly string[]): Promise<CardPermissionRecord[]> {
+    const lists = await this.perms.loadMany(iotIds.map((iotId) => ({ identityId, iotId })));
+    return lists.flatMap((l) => {
+      if (l instanceof Error) throw l;
+      return l;
+    });
+  }
+
+  private async loadPermissions(keys: readonly PermKey[]): Promise<(CardPermissionRecord[] | Error)[]> {
+    const byPerson = new Map<string, string[]>();
+    for (const k of keys) {
+      const list = byPerson.get(k.identityId) ?? [];
+      if (!list.includes(k.iotId)) list.push(k.iotId);
+      byPerson.set(k.identityId, list);
+    }
+    const answers = new Map<string, CardPermissionRecord[] | Error>();
+    const chunks: { identityId: string; iotIds: string[] }[] = [];
+    for (const [identityId, iotIds] of byPerson) {
+      for (let i = 0; i < iotIds.length; i += ALIYUN_IOT_IDS_PER_QUERY) chunks.push({ identityId, iotIds: iotIds.slice(i, i + ALIYUN_IOT_IDS_PER_QUERY) });
+    }
+    await Promise.all(
+      chunks.map(async ({ identityId, iotIds }) => {
+        const key = (iotId: string) => `${identityId}\u0000${iotId}`;
+        try {
+          const rows = await this.userPermQuery(identityId, iotIds);
+          for (const iotId of iotIds) answers.set(key(iotId), rows.filter((r) => r.iotId === iotId));
+        } catch (error) {
+          // A person the gateway does not know has no permissions; anything else fails this chunk only.
+          const unknown = error instanceof UpstreamError && error.upstream.vendorCode === IDENTITY_NOT_FOUND;
+          for (const iotId of iotIds) answers.set(key(iotId), unknown ? [] : (error as Error));
+        }
+      }),
+    );
+    return keys.map((k) => answers.get(`${k.identityId}\u0000${k.iotId}`) ?? []);
+  }
+
+  /**
+   * `/entrance/paas/user/perm/query` (003 查询用户的门禁卡权限信息): a person's card permissions on ≤ 100 devices.
+   * Answers `{identityId, data: CardDTO[]}`. The document's example swaps `iotId` and `identityId`; a row is
+   * attributed to whichever of its two ids is one of the devices asked for.
+   */
+  private async userPermQuery(identityId: string, iotIds: string[]): Promise<CardPermissionRecord[]> {
+    const data = await this.read("userPermQuery", { identityId, iotIds });
+    const asked = new Set(iotIds);
+    const page = expectObject(data ?? {}, ALIYUN_READS.userPermQuery.path);
+    return expectArray(page.data, ALIYUN_READS.userPermQuery.path).flatMap((row) => {
+      const iotId = asked.has(String(row.iotId)) ? String(row.iotId) : asked.has(String(row.identityId)) ? String(row.identityId) : undefined;
+      return (iotId && mapCardPermission(row, this.options.timeZone, { identityId, iotId })) || [];
+    });
+  }
+
+  /** A device's card permissions as a list paged by the gateway (pages shared within the request). */
+  devicePermissions(iotId: string): CountedPagedList<CardPermissionRecord> {
+    let list = this.devicePermLists.get(iotId);
+    if (!list) {
+      list = new CountedPagedList(async (pageNo) => {
+        const { total, permissions } = await this.devicePermissionsPage(iotId, pageNo);
+        return { total, items: permissions };
+      }, ALIYUN_PAGE_SIZE);
+      this.devicePermLists.set(iotId, list);
+    }
+    return list;
+  }
+
+  /** Every person, paged by the gateway. */
+  persons(): CountedPagedList<AliyunPersonRecord> {
+    this.personList ??= new CountedPagedList(async (pageNo) => {
+      const { total, persons } = await this.personsPage(pageNo);
+      return { total, items: persons };
+    }, ALIYUN_PAGE_SIZE);
+    return this.personList;
+  }
+
+  /** One page of a device's card permissions: `/entrance/paas/device/perm/query` (003 查询门禁设备上的权限信息). */
+  async devicePermissionsPage(iotId: string, pageNo: number): Promise<{ total: number; permissions: CardPermissionRecord[] }> {
+    const { total, rows } = readPage(
+      await this.read("devicePermQuery", { iotId, pageSize: ALIYUN_PAGE_SIZE, pageNo }),
+      ALIYUN_READS.devicePermQuery.path,
+    );
+    return { total, permissions: rows.flatMap((r) => mapCardPermission(r, this.options.timeZone, { iotId }) ?? []) };
+  }
+
+  /** Is the door kept open: `/entrance/paas/keepopen/get` (003 查询门禁设备的常开门状态); `data` is a Boolean. */
+  async keepOpen(iotId: string): Promise<boolean> {
+    const data = await this.read("keepOpenGet", { iotId });
+    if (typeof data !== "boolean") {
+      throw new UpstreamError(`Aliyun answered ${ALIYUN_READS.keepOpenGet.path} with data that is not a Boolean`, "UPSTREAM_ERROR", {
+        vendor: "aliyun",
+        command: ALIYUN_READS.keepOpenGet.path,
+      });
+    }
+    return data;
+  }
+
+  /** The device with this iotId: from the site map, or bare (`mapped: false`) when the map does not name it. */
+  device(iotId: string): AliyunDeviceRecord {
+    const mapped = this.siteMap.device(iotId);
+    return {
+      __typename: "AliyunAccessControlDevice",
+      vendor: DeviceVendor.ALIYUN,
+      iotId,
+      name: mapped?.name ?? null,
+      projectId: mapped?.projectId ?? null,
+      buildingId: mapped?.buildingId ?? null,
+      mapped: Boolean(mapped),
+      online: null,
+      relays: [],
+      securityRelays: [],
+    };
+  }
+
+  /** Site-map devices of a project (and building). */
+  devicesOf(projectId: string, buildingId?: string): AliyunDeviceRecord[] {
+    return this.siteMap.devicesOf(projectId, buildingId).map((d) => this.device(d.iotId));
+  }
+}
+
+export { IOT_ID_NOT_FOUND };
