@@ -10,3 +10,27 @@ export interface VendorCallEvent {
   durationMs: number;
   attempts: number;
 }
+
+/**
+ * Times one vendor call and reports it once finished: a debug log line (with the correlation id, never params)
+ * and the `onCall` hook (metrics, tests). `attempts` is read when the call finishes.
+ */
+export function callReporter(
+  base: { vendor: Vendor; command: string; requestId: string },
+  sinks: { logger: { debug(msg: string, fields?: Record<string, unknown>): void }; onCall?: (event: VendorCallEvent) => void },
+  attempts: () => number,
+) {
+  const started = performance.now();
+  return (outcome: VendorCallEvent["outcome"], status?: number) => {
+    const event: VendorCallEvent = {
+      vendor: base.vendor,
+      command: base.command,
+      outcome,
+      status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      attempts: attempts(),
+    };
+    sinks.logger.debug("vendor call", { ...event, requestId: base.requestId });
+    sinks.onCall?.(event);
+  };
+}

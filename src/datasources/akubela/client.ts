@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import got, { HTTPError, RequestError, TimeoutError, type Got } from "got";
 import { UpstreamError, type UpstreamInfo } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import type { VendorCallEvent } from "../vendor-call.js";
+import { callReporter, type VendorCallEvent } from "../vendor-call.js";
 
 /** The two command endpoints of the open-ability API (graph-model.md, "Akubela / Akuvox open-ability API"). */
 export type AkubelaEndpoint = "manager-commands" | "user-commands";
@@ -66,20 +66,8 @@ export class AkubelaClient {
   async send(cmd: AkubelaCommand, token: string): Promise<unknown> {
     const id = randomUUID().replace(/-/g, "");
     const info: UpstreamInfo = { vendor: "akubela", command: cmd.command, requestId: id };
-    const started = performance.now();
     let attempts = 0;
-    const finish = (outcome: VendorCallEvent["outcome"], status?: number) => {
-      const event: VendorCallEvent = {
-        vendor: "akubela",
-        command: cmd.command,
-        outcome,
-        status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        attempts,
-      };
-      this.options.logger.debug("vendor call", { ...event, requestId: id });
-      this.options.onCall?.(event);
-    };
+    const finish = callReporter({ vendor: "akubela", command: cmd.command, requestId: id }, this.options, () => attempts);
 
     let status: number;
     let text: string;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import got, { RequestError, TimeoutError, type Got } from "got";
 import { UpstreamError, type UpstreamInfo } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import type { VendorCallEvent } from "../vendor-call.js";
+import { callReporter, type VendorCallEvent } from "../vendor-call.js";
 import { lowerCaseHeaders, signRequest } from "./signature.js";
 
 /** One gateway call: a path of `003_*.txt` with the `apiVer` the document gives it. */
@@ -80,21 +80,9 @@ export class AliyunClient {
     const id = randomUUID();
     const body = JSON.stringify({ id, version: "1.0", request: { apiVer: req.apiVer }, params: req.params });
     const info: UpstreamInfo = { vendor: "aliyun", command: req.path, requestId: id };
-    const started = performance.now();
     const maxAttempts = req.kind === "read" ? 1 + this.options.readRetries : 1;
     let attempts = 0;
-    const finish = (outcome: VendorCallEvent["outcome"], status?: number) => {
-      const event: VendorCallEvent = {
-        vendor: "aliyun",
-        command: req.path,
-        outcome,
-        status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        attempts,
-      };
-      this.options.logger.debug("vendor call", { ...event, requestId: id });
-      this.options.onCall?.(event);
-    };
+    const finish = callReporter({ vendor: "aliyun", command: req.path, requestId: id }, this.options, () => attempts);
 
     for (;;) {
       attempts++;

@@ -14,9 +14,8 @@
  * `DELETE /__sim/faults`, `POST /__sim/reset`. The simulator never logs parameters or tokens.
  */
 
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { FaultQueue, handleControl, listen, type Simulator } from "../common.js";
 import { COMMANDS_BY_ENDPOINT } from "./commands/index.js";
 import { SimError, type Endpoint, type FailureCode } from "./commands/common.js";
 import { DEFAULT_MAX_PAGE_SIZE, DEMO_AKUBELA_TOKEN } from "./constants.js";
@@ -95,23 +94,8 @@ export interface AkubelaSimulatorOptions {
   now?: () => Date;
 }
 
-export interface AkubelaSimulator {
-  url: string;
-  port: number;
-  /** The live state (replaced by {@link reset}). */
-  readonly state: AkubelaState;
-  /** Everything received since the start or the last clear, oldest first. */
-  received(): RecordedCommand[];
-  /** Requests for one command (or all requests that named a command). */
-  calls(command?: string): RecordedCommand[];
-  clearReceived(): void;
-  /** Adds a fault; the returned function removes it. */
-  injectFault(spec: FaultSpec): () => void;
-  clearFaults(): void;
-  /** Re-seeds the state and clears the record and the faults. */
-  reset(): void;
-  close(): Promise<void>;
-}
+/** `calls(command)` lists the requests that named that command. */
+export type AkubelaSimulator = Simulator<AkubelaState, RecordedCommand, FaultSpec>;
 
 interface Answer {
   status: number;
@@ -146,14 +130,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer | "too_large"> {
   return Buffer.concat(chunks);
 }
 
-function matches(spec: FaultSpec, command: string | undefined, param: unknown): boolean {
-  if (spec.command !== undefined && spec.command !== command) return false;
-  if (!spec.where) return true;
-  if (!param || typeof param !== "object") return false;
-  const p = param as Record<string, unknown>;
-  return Object.entries(spec.where).every(([k, v]) => JSON.stringify(p[k]) === JSON.stringify(v));
-}
-
 /** Starts the simulator; resolves once it listens. */
 export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {}): Promise<AkubelaSimulator> {
   const tokens = new Set(options.tokens ?? [DEMO_AKUBELA_TOKEN]);
@@ -164,24 +140,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
   let state = createAkubelaSeed(options.seed);
   let record: RecordedCommand[] = [];
   let seq = 0;
-  let faults: { spec: FaultSpec; left: number }[] = [];
-  const sockets = new Set<Socket>();
-
-  function takeFault(command: string | undefined, param: unknown): FaultSpec | undefined {
-    const entry = faults.find((f) => matches(f.spec, command, param));
-    if (!entry) return undefined;
-    entry.left -= 1;
-    if (entry.left <= 0) faults = faults.filter((f) => f !== entry);
-    return entry.spec;
-  }
-
-  function addFault(spec: FaultSpec): () => void {
-    const entry = { spec, left: spec.times ?? Number.POSITIVE_INFINITY };
-    faults.push(entry);
-    return () => {
-      faults = faults.filter((f) => f !== entry);
-    };
-  }
+  const faults = new FaultQueue<FaultSpec>();
 
   /** Runs one command against the state: the part of the vendor that is not HTTP. */
   function execute(endpoint: Endpoint, body: Record<string, unknown>): Answer {
@@ -250,7 +209,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       return send(res, entry, failure(200, "invalid_request", "body must be an object with command, id and param"));
     }
 
-    const fault = takeFault(entry.command, entry.param);
+    const fault = faults.take((f) => f.command === undefined || f.command === entry.command, entry.param);
     if (fault) entry.fault = fault.kind;
     if (options.latencyMs) await sleep(options.latencyMs);
     switch (fault?.kind) {
@@ -297,43 +256,18 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
     res.end(answer.body);
   }
 
-  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const reply = (status: number, value: unknown) => {
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify(value));
-    };
-    if (path === "/__sim/received" && req.method === "GET") {
-      return reply(200, record.map((r) => ({ ...r, authorization: r.authorization ? "(present)" : undefined })));
-    }
-    if (path === "/__sim/received" && req.method === "DELETE") {
-      record = [];
-      return reply(200, { ok: true });
-    }
-    if (path === "/__sim/faults" && req.method === "POST") {
-      const raw = await readBody(req);
-      try {
-        const spec = JSON.parse(raw.toString()) as FaultSpec;
-        addFault(spec);
-        return reply(200, { ok: true });
-      } catch {
-        return reply(400, { ok: false, message: "body must be a FaultSpec as JSON" });
+  const listening = await listen(
+    async (req, res) => {
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (path.startsWith("/__sim/")) {
+        return handleControl(req, res, path, {
+          received: () => record.map((r) => ({ ...r, authorization: r.authorization ? "(present)" : undefined })),
+          clearReceived: () => api.clearReceived(),
+          addFault: (spec) => void faults.add(spec as FaultSpec),
+          clearFaults: () => faults.clear(),
+          reset: () => api.reset(),
+        });
       }
-    }
-    if (path === "/__sim/faults" && req.method === "DELETE") {
-      faults = [];
-      return reply(200, { ok: true });
-    }
-    if (path === "/__sim/reset" && req.method === "POST") {
-      api.reset();
-      return reply(200, { ok: true });
-    }
-    return reply(404, { ok: false, message: "no such control route" });
-  }
-
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    const run = async () => {
-      if (path.startsWith("/__sim/")) return handleControl(req, res, path);
       if (path.startsWith(COMMAND_PATH_PREFIX)) {
         const endpoint = path.slice(COMMAND_PATH_PREFIX.length);
         if (req.method === "POST" && (endpoint === "manager-commands" || endpoint === "user-commands")) {
@@ -343,23 +277,11 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       const answer = failure(404, "route_not_found", `no route ${req.method} ${path}`);
       res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8" });
       res.end(answer.body);
-    };
-    run().catch((error: unknown) => {
-      log(`request failed: ${(error as Error).message}`);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  log(`listening on ${url}`);
+    },
+    options,
+    log,
+  );
+  const { url, port } = listening;
 
   const api: AkubelaSimulator = {
     url,
@@ -372,19 +294,14 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
     clearReceived: () => {
       record = [];
     },
-    injectFault: addFault,
-    clearFaults: () => {
-      faults = [];
-    },
+    injectFault: (spec) => faults.add(spec),
+    clearFaults: () => faults.clear(),
     reset: () => {
       state = createAkubelaSeed(options.seed);
       record = [];
-      faults = [];
+      faults.clear();
     },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => listening.close(),
   };
   return api;
 }

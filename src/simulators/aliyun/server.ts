@@ -9,9 +9,8 @@
  * Control routes: `GET /__sim/received`, `POST|DELETE /__sim/faults`, `POST /__sim/reset`. Secrets are never logged.
  */
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { FaultQueue, handleControl, listen, type Simulator } from "../common.js";
 import { contentMd5, hmacSha256, lowerCaseHeaders, stringToSign } from "../../datasources/aliyun/signature.js";
 import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET, SIGNATURE_WINDOW_MS } from "./constants.js";
 import { GatewayFailure, PATHS_BY_PATH } from "./paths.js";
@@ -68,19 +67,8 @@ export interface AliyunSimulatorOptions {
   now?: () => Date;
 }
 
-export interface AliyunSimulator {
-  url: string;
-  port: number;
-  readonly state: AliyunState;
-  received(): RecordedGatewayRequest[];
-  /** Requests that passed the gateway checks, for one path or all. */
-  calls(path?: string): RecordedGatewayRequest[];
-  clearReceived(): void;
-  injectFault(spec: AliyunFaultSpec): () => void;
-  clearFaults(): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+/** `calls(path)` lists the requests to that path that passed the gateway checks. */
+export type AliyunSimulator = Simulator<AliyunState, RecordedGatewayRequest, AliyunFaultSpec>;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -93,31 +81,9 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
   let state = createAliyunSeed(options.seed);
   let record: RecordedGatewayRequest[] = [];
   let seq = 0;
-  let faults: { spec: AliyunFaultSpec; left: number }[] = [];
+  const faults = new FaultQueue<AliyunFaultSpec>();
   const nonces = new Map<string, number>();
   const legacyQrWindow = { second: 0, count: 0 };
-  const sockets = new Set<Socket>();
-
-  const addFault = (spec: AliyunFaultSpec) => {
-    const entry = { spec, left: spec.times ?? Number.POSITIVE_INFINITY };
-    faults.push(entry);
-    return () => {
-      faults = faults.filter((f) => f !== entry);
-    };
-  };
-  const takeFault = (path: string, params: unknown) => {
-    const entry = faults.find(
-      (f) =>
-        (f.spec.path === undefined || f.spec.path === path) &&
-        (!f.spec.where ||
-          (!!params &&
-            typeof params === "object" &&
-            Object.entries(f.spec.where).every(([k, v]) => JSON.stringify((params as Record<string, unknown>)[k]) === JSON.stringify(v)))),
-    );
-    if (!entry) return undefined;
-    if (--entry.left <= 0) faults = faults.filter((f) => f !== entry);
-    return entry.spec;
-  };
 
   function send(res: ServerResponse, entry: RecordedGatewayRequest, status: number, body: string, headers: Record<string, string> = {}) {
     entry.status = status;
@@ -202,7 +168,7 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
     const problem = gatewayCheck(req, path, raw, headers);
     if (problem) return reject(res, entry, 400, problem);
 
-    const fault = takeFault(path, entry.params);
+    const fault = faults.take((f) => f.path === undefined || f.path === path, entry.params);
     if (fault) entry.fault = fault.kind;
     if (options.latencyMs) await sleep(options.latencyMs);
     switch (fault?.kind) {
@@ -251,55 +217,22 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
     }
   }
 
-  async function control(req: IncomingMessage, res: ServerResponse, path: string) {
-    const reply = (status: number, value: unknown) => {
-      res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify(value));
-    };
-    if (path === "/__sim/received" && req.method === "GET") return reply(200, record);
-    if (path === "/__sim/received" && req.method === "DELETE") {
-      record = [];
-      return reply(200, { ok: true });
-    }
-    if (path === "/__sim/faults" && req.method === "POST") {
-      const chunks: Buffer[] = [];
-      for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
-      try {
-        addFault(JSON.parse(Buffer.concat(chunks).toString()) as AliyunFaultSpec);
-        return reply(200, { ok: true });
-      } catch {
-        return reply(400, { ok: false, message: "body must be a fault spec as JSON" });
-      }
-    }
-    if (path === "/__sim/faults" && req.method === "DELETE") {
-      faults = [];
-      return reply(200, { ok: true });
-    }
-    if (path === "/__sim/reset" && req.method === "POST") {
-      api.reset();
-      return reply(200, { ok: true });
-    }
-    return reply(404, { ok: false, message: "no such control route" });
-  }
-
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    (path.startsWith("/__sim/") ? control(req, res, path) : handle(req, res, path)).catch((error: unknown) => {
-      log(`request failed: ${(error as Error).message}`);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
-  const url = `http://${host}:${port}`;
-  log(`listening on ${url}`);
+  const listening = await listen(
+    async (req, res) => {
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (!path.startsWith("/__sim/")) return handle(req, res, path);
+      return handleControl(req, res, path, {
+        received: () => record,
+        clearReceived: () => api.clearReceived(),
+        addFault: (spec) => void faults.add(spec as AliyunFaultSpec),
+        clearFaults: () => faults.clear(),
+        reset: () => api.reset(),
+      });
+    },
+    options,
+    log,
+  );
+  const { url, port } = listening;
 
   const api: AliyunSimulator = {
     url,
@@ -312,20 +245,15 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
     clearReceived: () => {
       record = [];
     },
-    injectFault: addFault,
-    clearFaults: () => {
-      faults = [];
-    },
+    injectFault: (spec) => faults.add(spec),
+    clearFaults: () => faults.clear(),
     reset: () => {
       state = createAliyunSeed(options.seed);
       record = [];
-      faults = [];
+      faults.clear();
       nonces.clear();
     },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => listening.close(),
   };
   return api;
 }
