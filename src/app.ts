@@ -34,12 +34,13 @@ export const DEMO_QUERY = `# Demo mode: the Authorization header is already set 
 query ProjectOverview {
   projects {
     projectId
+    devices { name vendor online ... on AliyunAccessControlDevice { keepOpen } }
     buildings {
       name
       residences {
         residenceNo
         familyName
-        accounts { displayName role credentials { pinCodes { number } rfCards { number } } }
+        accounts { displayName role credentials { pinCodes { number } rfCards { number } } cardPermissions { cardId expiresAt device { name } } }
         devices { name deviceType online relays { name } }
       }
     }
