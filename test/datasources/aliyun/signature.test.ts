@@ -19,7 +19,8 @@ interface Vector {
   requestHeaders: Record<string, string>;
 }
 
-const file = JSON.parse(readFileSync(new URL("../../../../shared/vendor-docs/aliyun-signature-vectors.json", import.meta.url), "utf8")) as {
+/** A verbatim copy of `../shared/vendor-docs/aliyun-signature-vectors.json`, so a fresh clone carries its vectors. */
+const file = JSON.parse(readFileSync(new URL("../../fixtures/aliyun-signature-vectors.json", import.meta.url), "utf8")) as {
   appKey: string;
   appSecret: string;
   cases: Vector[];
