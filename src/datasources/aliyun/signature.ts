@@ -10,7 +10,7 @@
  *
  * Pure functions: the clock and the nonce are inputs, so the simulator verifies with the same code.
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 
 /** Headers never signed even though they start with `x-ca-`: they carry the signature itself. */
 const UNSIGNED_X_CA = new Set(["x-ca-signature", "x-ca-signature-headers"]);
@@ -18,6 +18,9 @@ const UNSIGNED_X_CA = new Set(["x-ca-signature", "x-ca-signature-headers"]);
 export const contentMd5 = (body: string | Uint8Array): string => createHash("md5").update(body).digest("base64");
 
 export const hmacSha256 = (secret: string, text: string): string => createHmac("sha256", Buffer.from(secret, "utf8")).update(text, "utf8").digest("base64");
+
+/** `X-Ca-Signature` of a string to sign: base64(HMAC-SHA256(key = UTF-8 AppSecret, message = UTF-8 text)). */
+export const sign = (appSecret: string, text: string): string => hmacSha256(appSecret, text);
 
 /** `/path?b=2&a=1&e=` → `/path?a=1&b=2&e`: the path and the query sorted by key. */
 export function canonicalPathAndQuery(pathAndQuery: string): string {
@@ -69,10 +72,10 @@ export interface SignInput {
   body: string | Uint8Array;
   appKey: string;
   appSecret: string;
-  /** Milliseconds since the epoch. */
-  timestamp: number;
-  /** A fresh UUID per request. */
-  nonce: string;
+  /** Milliseconds since the epoch (default: read from the clock, see {@link SignSources}). */
+  timestamp?: number;
+  /** A fresh UUID per request (default: drawn from the nonce source, see {@link SignSources}). */
+  nonce?: string;
   /** Headers of the request before signing (accept, content-type, date…), any case. */
   headers?: Record<string, string>;
   /** Extra headers to send and sign (besides the `x-ca-*` ones). */
@@ -87,12 +90,25 @@ export interface SignedRequest {
   signature: string;
 }
 
-/** Adds the gateway headers to a request and signs it, as the SDK does (`accept`, `content-type` default to JSON). */
-export function signRequest(input: SignInput): SignedRequest {
+/** Where `x-ca-timestamp` and `x-ca-nonce` come from when the input does not fix them (injected: tests, the client). */
+export interface SignSources {
+  /** Milliseconds since the epoch (default `Date.now`). */
+  now?: () => number;
+  /** A fresh UUID (default `crypto.randomUUID`). */
+  nonce?: () => string;
+}
+
+/**
+ * Adds the gateway headers to a request and signs it, as the SDK does (`accept`, `content-type` default to JSON).
+ * Pure for a given clock and nonce source: the timestamp and nonce are the input's, else drawn from `sources`.
+ */
+export function signRequest(input: SignInput, sources: SignSources = {}): SignedRequest {
+  const timestamp = input.timestamp ?? (sources.now ?? Date.now)();
+  const nonce = input.nonce ?? (sources.nonce ?? randomUUID)();
   const headers: Record<string, string> = {
-    "x-ca-timestamp": String(input.timestamp),
+    "x-ca-timestamp": String(timestamp),
     "x-ca-key": input.appKey,
-    "x-ca-nonce": input.nonce,
+    "x-ca-nonce": nonce,
     "x-ca-stage": input.stage ?? "RELEASE",
     accept: "application/json",
     "content-type": "application/json",
@@ -102,7 +118,7 @@ export function signRequest(input: SignInput): SignedRequest {
   headers["content-md5"] = contentMd5(input.body);
   const names = signedHeaderNames(headers, Object.keys(input.signHeaders ?? {}));
   const text = stringToSign(input.method, input.pathAndQuery, headers, names);
-  const signature = hmacSha256(input.appSecret, text);
+  const signature = sign(input.appSecret, text);
   headers["x-ca-signature-headers"] = names.join(",");
   headers["x-ca-signature"] = signature;
   return { headers, stringToSign: text, signature };

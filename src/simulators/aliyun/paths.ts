@@ -68,17 +68,23 @@ function iotIdList(p: Record<string, unknown>, max?: number): string[] {
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
-/** `yyyy-MM-dd HH:mm:ss` (no zone: the simulator reads it as UTC) → epoch ms. */
+/**
+ * The gateway's times carry no zone (003); the simulator reads and writes them at UTC+08:00, the zone the facade
+ * assumes by default (ALIYUN_TIME_ZONE).
+ */
+export const GATEWAY_OFFSET_MS = 8 * 3600 * 1000;
+
+/** `yyyy-MM-dd HH:mm:ss` at UTC+08:00 → epoch ms. */
 function dateTime(p: Record<string, unknown>, name: string, optional = false): number | undefined {
   const v = str(p, name, { optional });
   if (v === undefined) return undefined;
   const m = DATE_TIME.exec(v);
-  const ms = m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
-  if (!m || Number.isNaN(ms) || new Date(ms).getUTCDate() !== +m[3]) invalid(`${name} must be a time yyyy-MM-dd HH:mm:ss`);
-  return ms;
+  const wall = m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
+  if (!m || Number.isNaN(wall) || new Date(wall).getUTCDate() !== +m[3]) invalid(`${name} must be a time yyyy-MM-dd HH:mm:ss`);
+  return wall - GATEWAY_OFFSET_MS;
 }
 
-const formatDateTime = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+const formatDateTime = (ms: number) => new Date(ms + GATEWAY_OFFSET_MS).toISOString().replace("T", " ").slice(0, 19);
 
 function page<T>(items: T[], pageSize: number, pageNo: number) {
   const start = (pageNo - 1) * pageSize;

@@ -65,10 +65,21 @@ export interface AliyunState {
 
 export interface AliyunSeedOptions {
   seed?: number;
-  /** Persons: the first N accounts of the Akubela demo project (default 60). */
+  /**
+   * `accounts` of the Akubela seed the persons are linked to (default: the Akubela default, 120). Give the same
+   * number as the Akubela simulator's `seed.accounts` so that every identityId is an account_id it knows.
+   */
+  accounts?: number;
+  /** Persons: the first N accounts of the Akubela demo project (default 60; at most the project's accounts). */
   persons?: number;
   /** Access-control devices (default 6; more get numbered names, spread over the buildings). */
   devices?: number;
+  /**
+   * Scaled tests: exactly the first M persons hold a card (one card each, `C` + 6 digits of the person's rank),
+   * valid on every device, so a person's permissions span all `devices`. Default: the demo mix (about 80 % of
+   * the persons hold a card on the car park barrier and their own tower's side door).
+   */
+  cardHolders?: number;
 }
 
 const DEVICE_NAMES = [
@@ -93,10 +104,20 @@ function iotIdFor(rng: SeededRandom, n: number): string {
 export function createAliyunSeed(opts: AliyunSeedOptions = {}): AliyunState {
   const seed = opts.seed ?? DEFAULT_SEED;
   const rng = new SeededRandom(seed + 7);
-  const akubela = createAkubelaSeed({ seed });
+  const akubela = createAkubelaSeed({ seed, ...(opts.accounts !== undefined ? { accounts: opts.accounts } : {}) });
   const project = akubela.projects.get(DEMO_PROJECT_ID)!;
   const buildings = [...project.buildings.values()];
-  const accounts = [...project.accounts.values()].slice(0, opts.persons ?? 60);
+  const wanted = opts.persons ?? 60;
+  if (!Number.isSafeInteger(wanted) || wanted < 0 || wanted > project.accounts.size) {
+    throw new RangeError(`persons must be an integer from 0 to ${project.accounts.size} (the Akubela seed's accounts; raise \`accounts\`)`);
+  }
+  const accounts = [...project.accounts.values()].slice(0, wanted);
+  const holders = opts.cardHolders;
+  if (holders !== undefined && (!Number.isSafeInteger(holders) || holders < 0 || holders > accounts.length)) {
+    throw new RangeError(`cardHolders must be an integer from 0 to ${accounts.length} (the persons)`);
+  }
+  const deviceCount = opts.devices ?? DEVICE_NAMES.length;
+  if (!Number.isSafeInteger(deviceCount) || deviceCount < 0) throw new RangeError("devices must be an integer >= 0");
 
   const state: AliyunState = {
     persons: new Map(),
@@ -110,7 +131,6 @@ export function createAliyunSeed(opts: AliyunSeedOptions = {}): AliyunState {
   for (const a of accounts) {
     state.persons.set(a.account_id, { identityId: a.account_id, name: `${a.first_name} ${a.last_name}`, extInfo: { residence: a.residence_id } });
   }
-  const deviceCount = opts.devices ?? DEVICE_NAMES.length;
   for (let i = 0; i < deviceCount; i++) {
     const known = DEVICE_NAMES[i];
     const building = known ? (known.building === null ? undefined : buildings[known.building % buildings.length]) : buildings[i % buildings.length];
@@ -124,8 +144,15 @@ export function createAliyunSeed(opts: AliyunSeedOptions = {}): AliyunState {
     };
     state.devices.set(device.iotId, device);
   }
-  // Cards: most persons hold one card valid on the car park and their own tower's side door.
   const devices = [...state.devices.values()];
+  if (holders !== undefined) {
+    accounts.slice(0, holders).forEach((a, rank) => {
+      const cardId = `C${String(rank + 1).padStart(6, "0")}`;
+      for (const d of devices) state.cards.set(cardKey(a.account_id, d.iotId, cardId), { identityId: a.account_id, iotId: d.iotId, cardId, expiryTime: "2030-12-31 23:59:59" });
+    });
+    return state;
+  }
+  // Cards: most persons hold one card valid on the car park and their own tower's side door.
   for (const a of accounts) {
     if (!rng.chance(0.8)) continue;
     const cardId = rng.hex(16).toUpperCase();

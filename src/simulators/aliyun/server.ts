@@ -8,7 +8,7 @@
  * Failures can be injected ({@link AliyunFaultSpec}) and every request is recorded ({@link RecordedGatewayRequest}).
  * Control routes: `GET /__sim/received`, `POST|DELETE /__sim/faults`, `POST /__sim/reset`. Secrets are never logged.
  */
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { FaultQueue, handleControl, listen, type Simulator } from "../common.js";
 import { contentMd5, hmacSha256, lowerCaseHeaders, stringToSign } from "../../datasources/aliyun/signature.js";
@@ -70,6 +70,16 @@ export interface AliyunSimulatorOptions {
 /** `calls(path)` lists the requests to that path that passed the gateway checks. */
 export type AliyunSimulator = Simulator<AliyunState, RecordedGatewayRequest, AliyunFaultSpec>;
 
+const FAULT_KINDS: ReadonlySet<string> = new Set<AliyunFaultSpec["kind"]>(["latency", "http_error", "vendor_error", "malformed", "no_answer", "reset"]);
+
+/** A fault spec from the control route: an object with a known `kind` (anything else is refused with 400). */
+function checkFaultSpec(spec: unknown): AliyunFaultSpec {
+  if (!spec || typeof spec !== "object" || Array.isArray(spec) || !FAULT_KINDS.has(String((spec as { kind?: unknown }).kind))) {
+    throw new TypeError(`a fault spec is an object whose kind is one of ${[...FAULT_KINDS].join(", ")}`);
+  }
+  return spec as AliyunFaultSpec;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function startAliyunSimulator(options: AliyunSimulatorOptions = {}): Promise<AliyunSimulator> {
@@ -104,7 +114,7 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
     send(res, entry, 200, JSON.stringify({ code, id: typeof id === "string" ? id : randomUUID(), message, localizedMsg: message, data: data ?? null }));
   }
 
-  /** The gateway's checks, in its order: app key, timestamp, nonce, Content-MD5, signature. */
+  /** The gateway's checks, in its order: app key, timestamp, nonce, Content-MD5, signed headers, signature method, signature. */
   function gatewayCheck(req: IncomingMessage, path: string, raw: Buffer, headers: Record<string, string>): string | undefined {
     if (headers["x-ca-key"] !== appKey) return "Invalid AppKey";
     const ts = Number(headers["x-ca-timestamp"]);
@@ -119,8 +129,13 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
     for (const required of ["x-ca-key", "x-ca-timestamp", "x-ca-nonce"]) {
       if (!signedNames.includes(required)) return `Invalid Signature Headers, ${required} must be signed`;
     }
+    // The gateway takes HmacSHA256 (the default when the header is absent) and HmacSHA1.
+    const method = headers["x-ca-signature-method"] ?? "HmacSHA256";
+    const algorithm = method === "HmacSHA256" ? "sha256" : method === "HmacSHA1" ? "sha1" : undefined;
+    if (!algorithm) return "Invalid Signature Method";
     const expected = stringToSign(req.method ?? "POST", req.url ?? path, headers, signedNames);
-    if (headers["x-ca-signature"] !== hmacSha256(appSecret, expected)) {
+    const signature = algorithm === "sha256" ? hmacSha256(appSecret, expected) : createHmac("sha1", Buffer.from(appSecret, "utf8")).update(expected, "utf8").digest("base64");
+    if (headers["x-ca-signature"] !== signature) {
       // The real gateway appends its string to sign so a client can compare; it holds no secret.
       return `Invalid Signature, Server StringToSign:${JSON.stringify(expected)}`;
     }
@@ -224,7 +239,7 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
       return handleControl(req, res, path, {
         received: () => record,
         clearReceived: () => api.clearReceived(),
-        addFault: (spec) => void faults.add(spec as AliyunFaultSpec),
+        addFault: (spec) => void faults.add(checkFaultSpec(spec)),
         clearFaults: () => faults.clear(),
         reset: () => api.reset(),
       });
@@ -252,6 +267,7 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
       record = [];
       faults.clear();
       nonces.clear();
+      Object.assign(legacyQrWindow, { second: 0, count: 0 });
     },
     close: () => listening.close(),
   };

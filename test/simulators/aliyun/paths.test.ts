@@ -32,7 +32,8 @@ async function rejected(path: string, params: Record<string, unknown>) {
 }
 const persons = () => [...sim.state.persons.keys()];
 const devices = () => [...sim.state.devices.keys()];
-const fmt = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+/** The gateway's zone-less time format, at the simulator's UTC+08:00. */
+const fmt = (ms: number) => new Date(ms + 8 * 3600 * 1000).toISOString().replace("T", " ").slice(0, 19);
 
 describe("Aliyun simulator: the 16 paths as 003 documents them", () => {
   it("answers all 16 paths with the document's apiVer", () => {
