@@ -16,6 +16,8 @@ export interface AkubelaCommand {
   /** `param` of the envelope: an object, or an array for `batch_create_user_info`. */
   param: unknown;
   kind: CommandKind;
+  /** The command `id` to send (default: a fresh one); given by callers that report it, e.g. a door opening. */
+  id?: string;
 }
 
 export type { VendorCallEvent };
@@ -64,7 +66,7 @@ export class AkubelaClient {
    * `UpstreamError` otherwise. `token` is the Bearer token to forward; it is never logged nor put in an error.
    */
   async send(cmd: AkubelaCommand, token: string): Promise<unknown> {
-    const id = randomUUID().replace(/-/g, "");
+    const id = cmd.id ?? randomUUID().replace(/-/g, "");
     const info: UpstreamInfo = { vendor: "akubela", command: cmd.command, requestId: id };
     let attempts = 0;
     const finish = callReporter({ vendor: "akubela", command: cmd.command, requestId: id }, this.options, () => attempts);

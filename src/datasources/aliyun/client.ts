@@ -13,6 +13,8 @@ export interface AliyunRequest {
   params: Record<string, unknown>;
   /** Reads may be retried; writes (a door opening above all) never are. */
   kind: "read" | "write";
+  /** The envelope `id` to send (default: a fresh UUID); given by callers that report it, e.g. a door opening. */
+  id?: string;
 }
 
 export interface AliyunClientOptions {
@@ -41,10 +43,14 @@ const MAX_MESSAGE = 200;
  * each reason, so operators see at once whether the key, the secret or the clock is wrong.
  */
 const GATEWAY_REASONS: [RegExp, string, string][] = [
+  [/signature headers/i, "GATEWAY_INVALID_SIGNATURE", "the signed header list (x-ca-signature-headers)"],
   [/invalid signature/i, "GATEWAY_INVALID_SIGNATURE", "the request signature (check ALIYUN_APP_SECRET)"],
   [/invalid appkey|appkey not found/i, "GATEWAY_INVALID_APP_KEY", "the app key (check ALIYUN_APP_KEY)"],
   [/invalid timestamp|timestamp expired/i, "GATEWAY_INVALID_TIMESTAMP", "the request timestamp (check this machine's clock)"],
   [/nonce used/i, "GATEWAY_NONCE_USED", "a nonce already used"],
+  [/invalid nonce/i, "GATEWAY_INVALID_NONCE", "the request nonce (missing)"],
+  [/content-md5/i, "GATEWAY_INVALID_CONTENT_MD5", "the body's Content-MD5 (the body changed after signing)"],
+  [/invalid url|api not found/i, "GATEWAY_API_NOT_FOUND", "the path (no such API on the gateway)"],
   [/throttl/i, "GATEWAY_THROTTLED", "the request rate (throttled)"],
 ];
 
@@ -75,9 +81,15 @@ export class AliyunClient {
     this.nonce = options.nonce ?? randomUUID;
   }
 
-  /** Sends one request; returns the body's `data` when `code` is 200, throws an `UpstreamError` otherwise. */
+  /**
+   * Sends one request to `req.path`, one of the 16 paths of `../shared/vendor-docs/003_d332e758188ea47b.txt`
+   * (vendor-docs README rows 45–60, e.g. `/entrance/paas/user/get` 1.0.0), in the envelope of `aliyun-gateway.md`
+   * ("The request"), signed as its "Signing" section says. Returns the body's `data` when `code` is 200; throws an
+   * `UpstreamError` otherwise: gateway refusals carry a `GATEWAY_*` vendor code (see `GATEWAY_REASONS`), business
+   * failures the body `code` and message, and `requestId` is the gateway's `x-ca-request-id` when it sent one.
+   */
   async send(req: AliyunRequest): Promise<unknown> {
-    const id = randomUUID();
+    const id = req.id ?? randomUUID();
     const body = JSON.stringify({ id, version: "1.0", request: { apiVer: req.apiVer }, params: req.params });
     const info: UpstreamInfo = { vendor: "aliyun", command: req.path, requestId: id };
     const maxAttempts = req.kind === "read" ? 1 + this.options.readRetries : 1;
