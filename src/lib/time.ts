@@ -32,3 +32,10 @@ export function parseVendorTimeOfDay(value: unknown): string | null {
 export function formatVendorDateTime(date: Date): string {
   return date.toISOString().replace("T", " ").slice(0, 19);
 }
+
+/** A `Date` → `yyyy-MM-dd HH:mm:ss` at the zone `offset` (`+08:00`): for the Aliyun gateway, whose times carry none. */
+export function formatVendorDateTimeAt(date: Date, offset: string): string {
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(offset);
+  const minutes = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  return formatVendorDateTime(new Date(date.getTime() + minutes * 60_000));
+}

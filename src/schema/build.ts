@@ -4,6 +4,11 @@ import { buildSchema } from "type-graphql";
 import "../resolvers/common/enums.js";
 import { AccessGroupResolver, AccountResolver, FaceResolver, FloorAccessResolver, PinCodeResolver, RfCardResolver } from "../resolvers/account/account.resolver.js";
 import { AccountAliyunResolver, AliyunDeviceResolver, AliyunPersonResolver, AliyunQueryResolver, CardPermissionResolver } from "../resolvers/aliyun/aliyun.resolver.js";
+import { AccountMutationResolver } from "../resolvers/account/account.mutation.js";
+import { AliyunMutationResolver } from "../resolvers/aliyun/aliyun.mutation.js";
+import { DeviceMutationResolver } from "../resolvers/device/device.mutation.js";
+import { ResidenceMutationResolver } from "../resolvers/residence/residence.mutation.js";
+import { VisitorTempKeyMutationResolver } from "../resolvers/visitor-key/visitor-temp-key.mutation.js";
 import { NodeResolver } from "../resolvers/common/node.resolver.js";
 import { AkuvoxDeviceResolver, RelayResolver } from "../resolvers/device/device.resolver.js";
 import { BuildingResolver, ProjectResolver } from "../resolvers/project/project.resolver.js";
@@ -31,6 +36,11 @@ export const RESOLVERS = [
   AliyunPersonResolver,
   CardPermissionResolver,
   AccountAliyunResolver,
+  VisitorTempKeyMutationResolver,
+  ResidenceMutationResolver,
+  AccountMutationResolver,
+  AliyunMutationResolver,
+  DeviceMutationResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,3 +125,27 @@ export function commandsReceived(sim: AkubelaSimulator): string[] {
 }
 
 export { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID };
+
+/**
+ * One stack for a test file, reseeded before each test: registers the vitest hooks and returns the stack (a view
+ * that follows the hooks, so it can be used at the top of a file).
+ */
+export function useStack(options: Parameters<typeof startStack>[0] = {}): Stack {
+  let current: Stack | undefined;
+  beforeAll(async () => {
+    current = await startStack(options);
+  });
+  afterAll(() => current?.close());
+  beforeEach(() => {
+    current!.sim.reset();
+    current!.aliyun.reset();
+  });
+  return new Proxy({} as Stack, { get: (_, key) => Reflect.get(current!, key) });
+}
+
+/** Runs a mutation with `$input` and returns its payload, failing the test on a GraphQL error. */
+export async function mutate(stack: Stack, query: string, input: unknown): Promise<any> {
+  const res = await stack.gql(query, { input });
+  expect(res.errors).toBeUndefined();
+  return Object.values(res.data)[0];
+}

@@ -32,6 +32,14 @@ import type {
   VisitorTempKeyRecord,
 } from "./model.js";
 
+export type CredentialCommand =
+  | "create_user_pin_code_access_info"
+  | "delete_user_pin_code_access_info"
+  | "create_user_rf_card_access_info"
+  | "delete_user_rf_card_access_info"
+  | "create_user_face_access_info"
+  | "delete_user_face_access_info";
+
 export interface AkubelaDataSourceOptions {
   /** Vendor commands this request may have in flight at once. */
   concurrency: number;
@@ -286,6 +294,167 @@ export class AkubelaDataSource {
       this.visitorKeyHistories.set(key, list);
     }
     return list;
+  }
+
+  // ---- writes (never retried; each clears this request's loaders so later fields see the new state) ----
+
+  /**
+   * Sends one write command. Whatever the outcome (a timed-out write may have happened), every list and answer
+   * this request holds is dropped, so fields resolved after the mutation read the vendor again.
+   */
+  private async write(endpoint: AkubelaEndpoint, command: string, param: unknown, id?: string): Promise<unknown> {
+    const token = this.requireToken();
+    try {
+      return await this.limit.run(() => this.client.send({ endpoint, command, param, kind: "write", id }, token));
+    } finally {
+      this.forget();
+    }
+  }
+
+  /** Drops every answer this request holds (after a write). */
+  forget(): void {
+    this.reads.clearAll();
+    this.userLists.clear();
+    this.visitorKeyLists.clear();
+    this.visitorKeyHistories.clear();
+  }
+
+  /** `create_visitor_temp_key_info` (000 创建访客临时密码信息): answers the new key's id, number and QR code. */
+  async createVisitorTempKey(param: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return expectObject(await this.write(MANAGER, "create_visitor_temp_key_info", param), "create_visitor_temp_key_info");
+  }
+
+  /** `delete_visitor_temp_key_info` (000 删除访客临时密码信息). */
+  deleteVisitorTempKey(projectId: string, visitorTempKeyId: string) {
+    return this.write(MANAGER, "delete_visitor_temp_key_info", { project_id: projectId, visitor_temp_key_id: visitorTempKeyId });
+  }
+
+  /** `batch_delete_visitor_temp_key_info` (000 批量删除访客临时密码信息). */
+  deleteVisitorTempKeys(projectId: string, ids: string[]) {
+    return this.write(MANAGER, "batch_delete_visitor_temp_key_info", { project_id: projectId, visitor_temp_keys: ids.map((id) => ({ visitor_temp_key_id: id })) });
+  }
+
+  /** `update_akuvox_open_door_private_key_config` (001 更新Akuvox私钥开门配置). */
+  updatePrivateKey(residenceId: string, privateKey: string) {
+    return this.write(USER, "update_akuvox_open_door_private_key_config", { private_key: privateKey, residence_id: residenceId });
+  }
+
+  /** `update_akuvox_open_door_nfc_config` (001 更新Akuvox NFC开门配置): answers the NFC code. */
+  async updateNfc(residenceId: string, enabled: boolean): Promise<string | null> {
+    const result = await this.write(USER, "update_akuvox_open_door_nfc_config", { enable_nfc: enabled, residence_id: residenceId });
+    return str(expectObject(result, "update_akuvox_open_door_nfc_config").nfc_code);
+  }
+
+  /** `update_akuvox_open_door_ble_config` (001 更新Akuvox蓝牙开门配置): answers the BLE code. */
+  async updateBle(residenceId: string, enabled: boolean): Promise<string | null> {
+    const result = await this.write(USER, "update_akuvox_open_door_ble_config", { enable_ble: enabled, residence_id: residenceId });
+    return str(expectObject(result, "update_akuvox_open_door_ble_config").ble_code);
+  }
+
+  /** `create_akuvox_open_door_temp_key_config` (001 创建Akuvox临时密码开门配置): answers the key and its QR code. */
+  async createResidenceTempKey(residenceId: string, startTime: string, finishTime: string, count: number): Promise<Record<string, unknown>> {
+    const result = await this.write(USER, "create_akuvox_open_door_temp_key_config", { residence_id: residenceId, start_time: startTime, finish_time: finishTime, count });
+    return expectObject(result, "create_akuvox_open_door_temp_key_config");
+  }
+
+  /** `delete_akuvox_open_door_temp_key_config` (001 删除Akuvox临时密码开门配置). */
+  deleteResidenceTempKey(residenceId: string, tempKey: string) {
+    return this.write(USER, "delete_akuvox_open_door_temp_key_config", { temp_key: tempKey, residence_id: residenceId });
+  }
+
+  /** `batch_delete_akuvox_open_door_temp_key_config` (001 批量删除Akuvox临时密码开门配置). */
+  deleteResidenceTempKeys(residenceId: string, tempKeys: string[]) {
+    return this.write(USER, "batch_delete_akuvox_open_door_temp_key_config", { temp_key: tempKeys, residence_id: residenceId });
+  }
+
+  /** `update_akuvox_face_file_info` (001 更新Akuvox人脸文件信息). */
+  updateFaceFile(residenceId: string, filename: string) {
+    return this.write(USER, "update_akuvox_face_file_info", { filename, residence_id: residenceId });
+  }
+
+  /** `delete_akuvox_face_file_info` (001 删除Akuvox人脸文件信息). */
+  deleteFaceFile(residenceId: string) {
+    return this.write(USER, "delete_akuvox_face_file_info", { residence_id: residenceId });
+  }
+
+  /**
+   * `check_akuvox_device_permission` (001 校验Akuvox设备权限): whether the residence may use each MAC. Not a
+   * write, but its answer is about this moment: sent as a read, never cached beyond the request.
+   */
+  async checkDevicePermission(residenceId: string, macs: string[]): Promise<{ mac: string; permission: boolean }[]> {
+    const result = await this.read(USER, "check_akuvox_device_permission", { devices: macs.map((mac) => ({ mac })), residence_id: residenceId });
+    return expectRows(result, "check_akuvox_device_permission").map((r) => ({ mac: String(r.mac ?? ""), permission: r.permission === true }));
+  }
+
+  /** `trigger_akuvox_remote_open_door` (001 触发Akuvox远程开门) with the command `id` `requestId`. Never retried. */
+  openDoor(residenceId: string, mac: string, relayId: string, requestId: string) {
+    return this.write(USER, "trigger_akuvox_remote_open_door", { residence_id: residenceId, mac, relay_id: relayId }, requestId);
+  }
+
+  /** `create_user_info` (002 創建用戶信息): answers the new account id. */
+  async createAccount(param: Record<string, unknown>): Promise<string | null> {
+    return str(expectObject(await this.write(MANAGER, "create_user_info", param), "create_user_info").account_id);
+  }
+
+  /** `batch_create_user_info` (002 批量創建用戶信息): `param` is an array (vendor-docs README). */
+  createAccounts(params: Record<string, unknown>[]) {
+    return this.write(MANAGER, "batch_create_user_info", params);
+  }
+
+  /** `update_user_info` (002 更新用戶信息). */
+  updateAccount(projectId: string, residenceId: string, accountId: string, firstName: string, lastName: string) {
+    return this.write(MANAGER, "update_user_info", { project_id: projectId, residence_id: residenceId, account_id: accountId, first_name: firstName, last_name: lastName });
+  }
+
+  /** `update_user_password` (002 更新用戶密碼). The password is never logged (the client logs no params). */
+  updateAccountPassword(projectId: string, residenceId: string, accountId: string, newPassword: string) {
+    return this.write(MANAGER, "update_user_password", { project_id: projectId, residence_id: residenceId, account_id: accountId, new_password: newPassword });
+  }
+
+  /** `delete_user_info` (002 刪除用戶信息). */
+  deleteAccount(projectId: string, residenceId: string, accountId: string) {
+    return this.write(MANAGER, "delete_user_info", { project_id: projectId, account_id: accountId, residence_id: residenceId });
+  }
+
+  /** `batch_delete_user_info` (002 批量刪除用戶信息). */
+  deleteAccounts(projectId: string, accounts: { residenceId: string; accountId: string }[]) {
+    return this.write(MANAGER, "batch_delete_user_info", {
+      project_id: projectId,
+      accounts: accounts.map((a) => ({ account_id: a.accountId, residence_id: a.residenceId })),
+    });
+  }
+
+  /**
+   * The three imports of 002 (導入用戶信息, 導入用戶PIN碼與射頻卡權限信息, 導入用戶人臉權限信息): the vendor fetches
+   * the file and answers a task id.
+   */
+  async importFile(
+    command: "import_user_info" | "import_user_pin_code_and_rf_card_access_info" | "import_user_face_access_info",
+    projectId: string,
+    fileName: string,
+    fileUrl: string,
+  ): Promise<string | null> {
+    const result = await this.write(MANAGER, command, { project_id: projectId, file_name: fileName, file_url: fileUrl });
+    return str(expectObject(result, command).task_id);
+  }
+
+  /** `update_user_floor_access_info` (002 更新用戶樓層權限信息): replaces the account's floors. */
+  updateFloorAccess(projectId: string, residenceId: string, accountId: string, floors: { buildingId: string; floor: string }[]) {
+    return this.write(MANAGER, "update_user_floor_access_info", {
+      project_id: projectId,
+      residence_id: residenceId,
+      account_id: accountId,
+      floor_accesses: floors.map((f) => ({ building_id: f.buildingId, floor: f.floor })),
+    });
+  }
+
+  /**
+   * The credential writes of 002 (創建/刪除用戶PIN碼, 射頻卡, 人臉權限信息). A create answers the new id where the
+   * vendor gives one (`pin_code_id`, `rf_card_id`; a face create answers none).
+   */
+  async credentialWrite(command: CredentialCommand, projectId: string, residenceId: string, accountId: string, extra: Record<string, string>): Promise<Record<string, unknown>> {
+    const result = await this.write(MANAGER, command, { project_id: projectId, residence_id: residenceId, account_id: accountId, ...extra });
+    return result && typeof result === "object" ? (result as Record<string, unknown>) : {};
   }
 }
 

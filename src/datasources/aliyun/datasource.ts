@@ -18,6 +18,24 @@ export const ALIYUN_READS = {
   keepOpenGet: { path: "/entrance/paas/keepopen/get", apiVer: "1.0.0" },
 } as const;
 
+/** The write paths of `003_d332e758188ea47b.txt` with their `apiVer`. */
+export const ALIYUN_WRITES = {
+  userModify: { path: "/entrance/paas/user/modify", apiVer: "1.0.0" },
+  userDelete: { path: "/entrance/paas/user/delete", apiVer: "1.0.0" },
+  cardBatchModify: { path: "/entrance/paas/perm/card/batchmodify", apiVer: "1.0.2" },
+  cardBatchDelete: { path: "/entrance/paas/perm/card/batchdelete", apiVer: "1.0.1" },
+  keepOpenSet: { path: "/entrance/paas/keepopen/set", apiVer: "1.0.0" },
+  qrGenerate: { path: "/homelink/common/qrcode/generate", apiVer: "1.0.1" },
+  qrConfig: { path: "/entrance/paas/perm/qrcode/config", apiVer: "1.0.1" },
+  qrRemove: { path: "/entrance/paas/perm/qrcode/remove", apiVer: "1.0.1" },
+  qrLegacyGenerate: { path: "/entrance/paas/perm/qrcode/generate", apiVer: "1.0.1" },
+  passwordModify: { path: "/entrance/paas/perm/passwd/modify", apiVer: "1.0.0" },
+  serviceInvoke: { path: "/cloud/thing/service/invoke", apiVer: "1.0.1" },
+} as const;
+
+/** Documented batch limits (003): cards a batchmodify, passwords a passwd/modify, devices a legacy QR call. */
+export const ALIYUN_LIMITS = { cards: 1000, passwords: 100, legacyQrDevices: 500 } as const;
+
 /** Documented limits: pageSize ≤ 100 (user/query, device/perm/query), ≤ 100 iotIds a user/perm/query. */
 export const ALIYUN_PAGE_SIZE = 100;
 export const ALIYUN_IOT_IDS_PER_QUERY = 100;
@@ -204,6 +222,80 @@ export class AliyunDataSource {
   /** Site-map devices of a project (and building). */
   devicesOf(projectId: string, buildingId?: string): AliyunDeviceRecord[] {
     return this.siteMap.devicesOf(projectId, buildingId).map((d) => this.device(d.iotId));
+  }
+
+  // ---- writes (never retried; each clears this request's loaders) ----
+
+  private async write(which: keyof typeof ALIYUN_WRITES, params: Record<string, unknown>, id?: string): Promise<unknown> {
+    try {
+      return await this.limit.run(() => this.client.send({ ...ALIYUN_WRITES[which], params, kind: "write", id }));
+    } finally {
+      this.forget();
+    }
+  }
+
+  /** Drops every answer this request holds (after a write). */
+  forget(): void {
+    this.reads.clearAll();
+    this.perms.clearAll();
+    this.devicePermLists.clear();
+    this.personList = undefined;
+  }
+
+  /** `/entrance/paas/user/modify` (003 添加或更新人员信息): creates or updates; `name` is required to create. */
+  upsertPerson(identityId: string, name?: string, extInfo?: string) {
+    return this.write("userModify", { identityId, ...(name !== undefined ? { name } : {}), ...(extInfo !== undefined ? { extInfo } : {}) });
+  }
+
+  /** `/entrance/paas/user/delete` (003 删除人员信息). */
+  deletePerson(identityId: string) {
+    return this.write("userDelete", { identityId });
+  }
+
+  /** `/entrance/paas/perm/card/batchmodify` (003 批量设置门禁卡权限, ≤ 1000): answers the records it could not set. */
+  async grantCards(cards: { identityId: string; iotId: string; cardId: string; expiryTime?: string }[]): Promise<Record<string, unknown>[]> {
+    return expectArray(await this.write("cardBatchModify", { cards }), ALIYUN_WRITES.cardBatchModify.path);
+  }
+
+  /** `/entrance/paas/perm/card/batchdelete` (003 删除刷卡门禁上某用户的权限): answers the records it could not remove. */
+  async revokeCards(list: { identityId: string; iotId: string; cardId?: string }[]): Promise<Record<string, unknown>[]> {
+    return expectArray(await this.write("cardBatchDelete", { list }), ALIYUN_WRITES.cardBatchDelete.path);
+  }
+
+  /** `/entrance/paas/keepopen/set` (003 设置门禁设备的常开门状态). */
+  setKeepOpen(iotId: string, keepOpen: boolean) {
+    return this.write("keepOpenSet", { iotId, keepOpen });
+  }
+
+  /** `/homelink/common/qrcode/generate` (003 生成二维码): a QR code string for a person. */
+  async generateQrCode(identityId: string, codeLength?: number): Promise<string> {
+    const data = await this.write("qrGenerate", { identityId, ...(codeLength !== undefined ? { codeLength } : {}) });
+    return String(data ?? "");
+  }
+
+  /** `/entrance/paas/perm/qrcode/config` (003 二维码权限配置): a result per device (`code` "200" on success). */
+  async configureQrCode(params: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    return expectArray(await this.write("qrConfig", params), ALIYUN_WRITES.qrConfig.path);
+  }
+
+  /** `/entrance/paas/perm/qrcode/remove` (003 二维码权限删除): a result per device. */
+  async removeQrCode(qrCode: string, identityId: string, iotIds: string[]): Promise<Record<string, unknown>[]> {
+    return expectArray(await this.write("qrRemove", { qrCode, identityId, iotIds }), ALIYUN_WRITES.qrRemove.path);
+  }
+
+  /** `/entrance/paas/perm/qrcode/generate` (003 生成二维码并配置权限(旧), ≤ 500 devices): the QR code. */
+  async legacyQrCode(params: Record<string, unknown>): Promise<string> {
+    return String((await this.write("qrLegacyGenerate", params)) ?? "");
+  }
+
+  /** `/entrance/paas/perm/passwd/modify` (003 设置门禁密码, ≤ 100): answers the records it could not set. */
+  async setPasswords(passwords: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    return expectArray(await this.write("passwordModify", { passwords }), ALIYUN_WRITES.passwordModify.path);
+  }
+
+  /** `/cloud/thing/service/invoke` with `remoteOpen` (003 远程控制开门), envelope `id` `requestId`. Never retried. */
+  remoteOpen(iotId: string, requestId: string) {
+    return this.write("serviceInvoke", { iotId, identifier: "remoteOpen", args: {} }, requestId);
   }
 }
 

@@ -1,0 +1,173 @@
+import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from "type-graphql";
+import type { GraphContext } from "../../context.js";
+import { RepeatMode, Weekday, type VisitorTempKeyDetailRecord } from "../../datasources/akubela/model.js";
+import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
+import { VisitorTempKey } from "./visitor-temp-key.type.js";
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?Z?$/;
+/** `13:14`, `13:14:00` or `13:14:00Z` → the vendor's `13:14:00` (UTC, 000 says). */
+const vendorTime = (t: string) => {
+  const [h, m, s = "00"] = t.replace(/Z$/, "").split(":");
+  return `${h}:${m}:${s}`;
+};
+
+@InputType({ description: "One device a visitor key opens, and which of its doors." })
+export class VisitorKeyDeviceInput {
+  @Field(() => ID, { description: "A shared Akuvox device of the project (an `AkuvoxDevice` ID from `Project.devices`)." })
+  device!: string;
+
+  @Field(() => [ID], { nullable: true, description: "Relays (`Relay` IDs of this device) the key opens; default: all its relays." })
+  relays?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: "Security relays (`Relay` IDs) the key opens; default: none." })
+  securityRelays?: string[] | null;
+}
+
+@InputType({ description: "A visitor key to create for a residence (`create_visitor_temp_key_info`)." })
+export class VisitorTempKeyCreateInput {
+  @Field(() => ID, { description: "The residence the visitor comes to (a `Residence` ID)." })
+  residence!: string;
+
+  @Field(() => String, { description: "Name of the key, usually the visitor's (at most 64 characters)." })
+  name!: string;
+
+  @Field(() => RepeatMode, { description: "How the daily window repeats. `WEEKLY` needs `availableDays`." })
+  repeatMode!: RepeatMode;
+
+  @Field(() => [Weekday], { nullable: true, description: "Days the key works on; required, and only read, for `WEEKLY`." })
+  availableDays?: Weekday[] | null;
+
+  @Field(() => String, { description: "Start of the daily window, UTC: `HH:mm`, `HH:mm:ss` or `HH:mm:ssZ`." })
+  startTime!: string;
+
+  @Field(() => String, { description: "End of the daily window, UTC, later than `startTime`." })
+  finishTime!: string;
+
+  @Field(() => [VisitorKeyDeviceInput], { description: "The devices (1 to 50) the key opens." })
+  devices!: VisitorKeyDeviceInput[];
+
+  @Field(() => Int, { nullable: true, description: "How many times each device accepts the key (1 to 999); default no limit." })
+  deviceValidityCount?: number | null;
+
+  @Field(() => String, { nullable: true, description: "Identity document number of the visitor." })
+  visitorIdentityNumber?: string | null;
+
+  @Field(() => String, { nullable: true, description: "E-mail address the vendor sends the key to." })
+  noticeEmail?: string | null;
+}
+
+@InputType({ description: "Visitor keys to delete." })
+export class VisitorTempKeysDeleteInput {
+  @Field(() => [ID], { description: "`VisitorTempKey` IDs (1 to 100), all of one project. One ID deletes with `delete_visitor_temp_key_info`, more with the batch command." })
+  ids!: string[];
+}
+
+@ObjectType({ description: "The result of `visitorTempKeyCreate`." })
+export class VisitorTempKeyCreatePayload extends MutationPayload {
+  @Field(() => VisitorTempKey, { nullable: true, description: "The new key, as the vendor now shows it; null when not created." })
+  visitorTempKey!: VisitorTempKeyDetailRecord | null;
+}
+
+@ObjectType({ description: "The result of `visitorTempKeysDelete`." })
+export class VisitorTempKeysDeletePayload extends MutationPayload {
+  @Field(() => [ID], { description: "IDs of the keys deleted (all or none: the vendor deletes a batch as a whole)." })
+  deletedIds!: string[];
+}
+
+@Resolver()
+export class VisitorTempKeyMutationResolver {
+  @Mutation(() => VisitorTempKeyCreatePayload, { description: "Creates a visitor key for a residence on chosen devices and doors." })
+  async visitorTempKeyCreate(
+    @Arg("input", () => VisitorTempKeyCreateInput, { description: "The key to create." }) input: VisitorTempKeyCreateInput,
+    @Ctx() ctx: GraphContext,
+  ): Promise<VisitorTempKeyCreatePayload> {
+    const check = new InputErrors();
+    const residence = check.id(input.residence, "input.residence", "Residence");
+    const name = check.text(input.name, "input.name", { max: 64 });
+    const start = check.format(input.startTime, "input.startTime", TIME_OF_DAY, "be a UTC time of day HH:mm[:ss]");
+    const finish = check.format(input.finishTime, "input.finishTime", TIME_OF_DAY, "be a UTC time of day HH:mm[:ss]");
+    if (start && finish && vendorTime(finish) <= vendorTime(start)) check.add("input.finishTime", "input.finishTime must be later than input.startTime");
+    if (input.repeatMode === RepeatMode.WEEKLY && !input.availableDays?.length) {
+      check.add("input.availableDays", "input.availableDays must name at least one day for a WEEKLY key", "REQUIRED");
+    }
+    if (input.deviceValidityCount !== null && input.deviceValidityCount !== undefined) check.int(input.deviceValidityCount, "input.deviceValidityCount", 1, 999);
+    if (input.noticeEmail) check.email(input.noticeEmail, "input.noticeEmail");
+    if (input.visitorIdentityNumber !== null && input.visitorIdentityNumber !== undefined) check.text(input.visitorIdentityNumber, "input.visitorIdentityNumber", { max: 64 });
+    const devices = check.items(input.devices, "input.devices", 50) ?? [];
+    const wanted = devices.map((d, i) => {
+      const at = `input.devices.${i}`;
+      const device = check.id(d.device, `${at}.device`, "AkuvoxDevice");
+      if (device && residence && device.parts[0] !== residence.parts[0]) check.add(`${at}.device`, `${at}.device belongs to another project`);
+      const relayOf = (ids: string[] | null | undefined, field: string) =>
+        (ids ?? []).flatMap((id, j) => {
+          const relay = check.id(id, `${at}.${field}.${j}`, "Relay");
+          if (relay && device && relay.parts[1] !== device.parts[1]) check.add(`${at}.${field}.${j}`, `${at}.${field}.${j} is not a relay of ${at}.device`);
+          return relay ? [relay.parts[relay.parts.length - 1]] : [];
+        });
+      return { device, relays: d.relays ? relayOf(d.relays, "relays") : null, securityRelays: relayOf(d.securityRelays, "securityRelays") };
+    });
+    if (!check.ok || !residence || !name || !start || !finish) return { userErrors: check.errors, visitorTempKey: null };
+
+    // Reads the vendor needs echoed back: the residence's numbers and names, each device's id and building.
+    const [projectId, residenceId] = residence.parts;
+    const [home, shared] = await Promise.all([ctx.akubela.residence(projectId, residenceId), ctx.akubela.projectDevices(projectId)]);
+    const found = new InputErrors();
+    if (!home) found.add("input.residence", "input.residence is not a residence with accounts in the project", "NOT_FOUND");
+    const deviceParams = wanted.map((w, i) => {
+      const d = shared.find((x) => x.mac === w.device!.parts[1]);
+      if (!d || !d.deviceId) {
+        found.add(`input.devices.${i}.device`, `input.devices.${i}.device is not a shared device of the project`, "NOT_FOUND");
+        return null;
+      }
+      const relays = w.relays ?? d.relays.map((r) => r.relayId);
+      return {
+        building_id: d.buildingId || home?.buildingId || "",
+        device_id: d.deviceId,
+        mac: d.mac,
+        relays: relays.map((relay_id) => ({ relay_id })),
+        security_relays: w.securityRelays.map((relay_id) => ({ relay_id })),
+      };
+    });
+    if (!found.ok || !home) return { userErrors: found.errors, visitorTempKey: null };
+
+    const created = await attempt(() =>
+      ctx.akubela.createVisitorTempKey({
+        project_id: projectId,
+        visitor_temp_key_name: name,
+        ...(input.deviceValidityCount ? { device_validity_count: String(input.deviceValidityCount) } : {}),
+        ...(input.visitorIdentityNumber ? { visitor_identity_number: input.visitorIdentityNumber } : {}),
+        ...(input.noticeEmail ? { notice_email: input.noticeEmail } : {}),
+        residence_id: residenceId,
+        family_name: home.familyName ?? "",
+        residence_no: home.residenceNo ?? "",
+        building_id: home.buildingId ?? "",
+        building_name: home.buildingName ?? "",
+        repeat_mode: input.repeatMode.toLowerCase(),
+        ...(input.repeatMode === RepeatMode.WEEKLY ? { available_days: input.availableDays!.map((d) => d[0] + d.slice(1).toLowerCase()) } : {}),
+        start_time: vendorTime(start),
+        finish_time: vendorTime(finish),
+        devices: deviceParams,
+      }),
+    );
+    if (!created.ok) return { userErrors: created.errors, visitorTempKey: null };
+    const id = typeof created.value.visitor_temp_key_id === "string" ? created.value.visitor_temp_key_id : null;
+    return { userErrors: [], visitorTempKey: id ? await ctx.akubela.visitorTempKey(projectId, id) : null };
+  }
+
+  @Mutation(() => VisitorTempKeysDeletePayload, { description: "Deletes visitor keys: one, or many of one project at once." })
+  async visitorTempKeysDelete(
+    @Arg("input", () => VisitorTempKeysDeleteInput, { description: "The keys to delete." }) input: VisitorTempKeysDeleteInput,
+    @Ctx() ctx: GraphContext,
+  ): Promise<VisitorTempKeysDeletePayload> {
+    const check = new InputErrors();
+    const keys = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "VisitorTempKey"));
+    const projects = new Set(keys.map((k) => k?.parts[0]));
+    if (check.ok && projects.size > 1) check.add("input.ids", "input.ids must all be keys of one project");
+    if (!check.ok) return { userErrors: check.errors, deletedIds: [] };
+    const projectId = keys[0]!.parts[0];
+    const ids = [...new Set(keys.map((k) => k!.parts[1]))];
+    const done = await attempt(() => (ids.length === 1 ? ctx.akubela.deleteVisitorTempKey(projectId, ids[0]) : ctx.akubela.deleteVisitorTempKeys(projectId, ids)));
+    return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
+  }
+}
+
