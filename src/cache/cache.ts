@@ -6,6 +6,8 @@
  * and count it, so a caller can always fall back to the vendor.
  */
 export interface Cache {
+  /** `memory` or `redis` / `redis-cluster`. */
+  readonly kind: string;
   /** The value stored under `key`, or `undefined` when absent, expired, or the store failed. */
   get(key: string): Promise<string | undefined>;
   /** Stores `value` under `key` for `ttlMs` milliseconds. */
@@ -14,6 +16,8 @@ export interface Cache {
   delete(...keys: string[]): Promise<void>;
   /** Counters for operators: hits, misses, errors. */
   stats(): CacheStats;
+  /** Whether the store can be used now (always true in memory). */
+  ready(): boolean;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import type { Cache, CacheStats } from "./cache.js";
  * insertion order, so re-inserting on read moves an entry to the young end and the first key is the eldest.
  */
 export class MemoryCache implements Cache {
+  readonly kind = "memory";
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
   private readonly counters: CacheStats = { hits: 0, misses: 0, errors: 0 };
 
@@ -49,6 +50,10 @@ export class MemoryCache implements Cache {
   /** Entries held now (expired ones included until read or evicted). */
   get size(): number {
     return this.entries.size;
+  }
+
+  ready(): boolean {
+    return true;
   }
 
   async close(): Promise<void> {

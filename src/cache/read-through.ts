@@ -1,0 +1,115 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "../logger.js";
+import type { Cache } from "./cache.js";
+
+/** Where cache keys live, and the version of what they hold (bump it when a cached shape changes). */
+export const KEY_PREFIX = "acg:v1";
+
+/**
+ * The tenant scope of a cache key: a hash of the credential that fetched the value, never the credential. Two
+ * callers with different credentials never share an entry, so one never sees what another's token could read.
+ */
+export const tenantScope = (credential: string) => createHash("sha256").update(credential).digest("hex").slice(0, 32);
+
+export interface ReadThroughStats {
+  /** Served while older than its TTL, refreshed in the background. */
+  stale: number;
+  /** Fetched from the vendor because the caller asked to bypass the cache. */
+  bypassed: number;
+  /** Vendor fetches saved by joining one already in flight (stampede protection). */
+  joined: number;
+}
+
+interface Entry {
+  /** When the value was fetched (epoch ms). */
+  t: number;
+  v: unknown;
+}
+
+export interface ReadOptions {
+  ttlMs: number;
+  /** How long past the TTL a value may still be served while it is refreshed (0: never). */
+  staleMs: number;
+  /** Skip the cached value (the fresh one is still stored). */
+  bypass?: boolean;
+}
+
+/**
+ * Read-through over a {@link Cache}, shared by all requests of an instance:
+ *
+ * - **Stampede**: concurrent misses of one key on this instance send one vendor call (a per-key in-flight map).
+ * - **Stale-while-revalidate**: a value past its TTL but within `staleMs` is served at once and refreshed in the
+ *   background; past that it is a miss.
+ * - **Fail-open**: the cache answering nothing (down, slow, broken) is a miss; a failed store is ignored.
+ */
+export class ReadThrough {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly counters: ReadThroughStats = { stale: 0, bypassed: 0, joined: 0 };
+
+  constructor(
+    readonly cache: Cache,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async read<T>(key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
+    if (options.bypass) {
+      this.counters.bypassed++;
+      return this.refresh(`${key}#bypass`, key, options, fetch);
+    }
+    const raw = await this.cache.get(key);
+    const entry = raw === undefined ? undefined : parse(raw);
+    if (entry) {
+      const age = this.now() - entry.t;
+      if (age <= options.ttlMs) return entry.v as T;
+      if (age <= options.ttlMs + options.staleMs) {
+        this.counters.stale++;
+        this.refresh(key, key, options, fetch).catch((error: unknown) =>
+          this.logger.warn("background refresh failed; the stale value stays until it expires", { key: redactKey(key), error: String(error) }),
+        );
+        return entry.v as T;
+      }
+    }
+    return this.refresh(key, key, options, fetch);
+  }
+
+  /** Fetches once per key however many ask at the same time, and stores the result. */
+  private refresh<T>(flightKey: string, key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(flightKey);
+    if (running) {
+      this.counters.joined++;
+      return running as Promise<T>;
+    }
+    const promise = (async () => {
+      try {
+        const value = await fetch();
+        await this.cache.set(key, JSON.stringify({ t: this.now(), v: value } satisfies Entry), options.ttlMs + options.staleMs);
+        return value;
+      } finally {
+        this.inFlight.delete(flightKey);
+      }
+    })();
+    this.inFlight.set(flightKey, promise);
+    return promise;
+  }
+
+  invalidate(...keys: string[]): Promise<void> {
+    return this.cache.delete(...keys);
+  }
+
+  stats(): ReadThroughStats & ReturnType<Cache["stats"]> & { kind: string; ready: boolean } {
+    return { kind: this.cache.kind, ready: this.cache.ready(), ...this.cache.stats(), ...this.counters };
+  }
+}
+
+function parse(raw: string): Entry | undefined {
+  try {
+    const e = JSON.parse(raw) as Entry;
+    return typeof e === "object" && e !== null && typeof e.t === "number" ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A key for a log line: its scope hash shortened. */
+const redactKey = (key: string) => key.replace(/[0-9a-f]{32}/, (h) => `${h.slice(0, 6)}…`);

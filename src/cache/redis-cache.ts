@@ -1,0 +1,121 @@
+import { Cluster, Redis, type ClusterNode } from "ioredis";
+import type { Logger } from "../logger.js";
+import type { Cache, CacheStats } from "./cache.js";
+
+export interface RedisCacheOptions {
+  /** Upper bound of one cache command (ms): past it the command counts as an error and the caller goes on. */
+  commandTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Reconnect delay: grows with the attempts, capped, so a Redis that comes back is found within two seconds. */
+const reconnectDelay = (attempt: number) => Math.min(100 * attempt, 2000);
+
+/**
+ * `REDIS_URL` → nodes. `redis+cluster://h1:p1,h2:p2` or a bare `h1:p1,h2:p2` list names a Redis Cluster; a
+ * `redis://` / `rediss://` URL one server. Credentials in the URL are passed to ioredis, never logged.
+ */
+export function parseRedisUrl(url: string): { cluster: false; url: string } | { cluster: true; nodes: ClusterNode[]; password?: string; tls: boolean } {
+  const list = /^redis\+cluster:\/\//.test(url) ? url.replace(/^redis\+cluster:\/\//, "") : /^[^/,\s]+:\d+(,[^/,\s]+:\d+)+$/.test(url) ? url : null;
+  if (list === null) return { cluster: false, url };
+  const at = list.lastIndexOf("@");
+  const auth = at >= 0 ? list.slice(0, at) : "";
+  const password = auth ? decodeURIComponent(auth.includes(":") ? auth.slice(auth.indexOf(":") + 1) : auth) : undefined;
+  const nodes = (at >= 0 ? list.slice(at + 1) : list)
+    .replace(/\/.*$/, "")
+    .split(",")
+    .map((hp) => {
+      const i = hp.lastIndexOf(":");
+      return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+    });
+  return { cluster: true, nodes, password, tls: false };
+}
+
+/**
+ * The cache on Redis or Redis Cluster (ioredis), built to fail open: no offline queue (a command while
+ * disconnected fails at once instead of piling up), a bounded command timeout, no per-command retries, and a
+ * capped reconnect backoff so the cache comes back by itself. Every failure is counted and answered as a miss.
+ */
+export class RedisCache implements Cache {
+  readonly kind: string;
+  private readonly client: Redis | Cluster;
+  private readonly counters: CacheStats = { hits: 0, misses: 0, errors: 0 };
+  private healthy = false;
+
+  constructor(url: string, private readonly options: RedisCacheOptions) {
+    const parsed = parseRedisUrl(url);
+    const common = {
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: Math.max(options.commandTimeoutMs * 5, 1000),
+      maxRetriesPerRequest: 0,
+    };
+    if (parsed.cluster) {
+      this.kind = "redis-cluster";
+      this.client = new Cluster(parsed.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: reconnectDelay,
+        slotsRefreshTimeout: Math.max(options.commandTimeoutMs * 5, 1000),
+        redisOptions: { ...common, ...(parsed.password ? { password: parsed.password } : {}) },
+      });
+    } else {
+      this.kind = "redis";
+      this.client = new Redis(parsed.url, { ...common, enableOfflineQueue: false, retryStrategy: reconnectDelay });
+    }
+    this.client.on("ready", () => this.setHealthy(true));
+    this.client.on("end", () => this.setHealthy(false));
+    this.client.on("close", () => this.setHealthy(false));
+    // ioredis emits every connection error; the state change is what an operator needs, logged once.
+    this.client.on("error", () => this.setHealthy(false));
+  }
+
+  private setHealthy(healthy: boolean): void {
+    if (healthy === this.healthy) return;
+    this.healthy = healthy;
+    if (healthy) this.options.logger.info("cache connected", { kind: this.kind });
+    else this.options.logger.warn("cache unavailable: requests go to the vendors until it is back", { kind: this.kind });
+  }
+
+  ready(): boolean {
+    return this.healthy;
+  }
+
+  private async run<T>(op: () => Promise<T>, fallback: T): Promise<T> {
+    if (!this.healthy) {
+      this.counters.errors++;
+      return fallback;
+    }
+    try {
+      return await op();
+    } catch {
+      this.counters.errors++;
+      return fallback;
+    }
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.run(async () => (await this.client.get(key)) ?? undefined, undefined as string | undefined);
+    if (value === undefined) this.counters.misses++;
+    else this.counters.hits++;
+    return value;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (!(ttlMs > 0)) return;
+    await this.run(async () => void (await this.client.set(key, value, "PX", Math.ceil(ttlMs))), undefined);
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    // One DEL per key: in a cluster the keys may live in different slots.
+    await this.run(async () => void (await Promise.all(keys.map((k) => this.client.del(k)))), undefined);
+  }
+
+  stats(): CacheStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    this.client.removeAllListeners("error");
+    this.client.on("error", () => {});
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { MemoryCache } from "../../src/cache/memory-cache.js";
+import { ReadThrough, tenantScope } from "../../src/cache/read-through.js";
+import { RedisCache, parseRedisUrl } from "../../src/cache/redis-cache.js";
+import { createLogger } from "../../src/logger.js";
+import { freePort } from "../helpers/redis.js";
+
+const logger = createLogger("silent");
+const options = { ttlMs: 1000, staleMs: 500 };
+
+describe("ReadThrough", () => {
+  it("serves fresh values, serves a stale one while refreshing it, and misses past the stale window", async () => {
+    let now = 0;
+    const cache = new ReadThrough(new MemoryCache(100, () => now), logger, () => now);
+    let version = 0;
+    const fetch = async () => ++version;
+    expect(await cache.read("k", options, fetch)).toBe(1);
+    now = 900;
+    expect(await cache.read("k", options, fetch)).toBe(1);
+    now = 1200; // stale: answered at once with 1, refreshed to 2 behind the caller
+    expect(await cache.read("k", options, fetch)).toBe(1);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(version).toBe(2);
+    expect(await cache.read("k", options, fetch)).toBe(2);
+    now = 1200 + 1600; // past TTL + stale window of the refreshed value
+    expect(await cache.read("k", options, fetch)).toBe(3);
+    expect(cache.stats()).toMatchObject({ stale: 1, kind: "memory", ready: true });
+  });
+
+  it("joins concurrent misses of one key into one fetch, and does not cache failures", async () => {
+    const cache = new ReadThrough(new MemoryCache(), logger);
+    let calls = 0;
+    const slow = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      return "v";
+    };
+    expect(await Promise.all(Array.from({ length: 10 }, () => cache.read("k", options, slow)))).toEqual(Array(10).fill("v"));
+    expect(calls).toBe(1);
+    expect(cache.stats().joined).toBe(9);
+    await expect(cache.read("bad", options, async () => Promise.reject(new Error("vendor down")))).rejects.toThrow("vendor down");
+    expect(await cache.read("bad", options, async () => "ok")).toBe("ok");
+  });
+
+  it("fails open on a Redis that is not there: a miss, the value from the vendor, errors counted, no wait", async () => {
+    const redis = new RedisCache(`redis://127.0.0.1:${await freePort()}`, { commandTimeoutMs: 100, logger });
+    try {
+      const cache = new ReadThrough(redis, logger);
+      const started = Date.now();
+      expect(await cache.read("k", options, async () => 42)).toBe(42);
+      expect(await cache.read("k", options, async () => 43)).toBe(43);
+      await cache.invalidate("k");
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(redis.ready()).toBe(false);
+      expect(redis.stats()).toMatchObject({ hits: 0, misses: 2 });
+      expect(redis.stats().errors).toBeGreaterThanOrEqual(4);
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it("scopes by a hash of the credential, never the credential", () => {
+    const scope = tenantScope("secret-token");
+    expect(scope).toMatch(/^[0-9a-f]{32}$/);
+    expect(scope).not.toContain("secret");
+    expect(tenantScope("other")).not.toBe(scope);
+  });
+
+  it("reads REDIS_URL: one server, or a cluster by scheme or by a list of nodes", () => {
+    expect(parseRedisUrl("redis://:pw@cache:6379/0")).toEqual({ cluster: false, url: "redis://:pw@cache:6379/0" });
+    expect(parseRedisUrl("redis+cluster://:s3cret@a:7000,b:7001")).toEqual({
+      cluster: true,
+      nodes: [{ host: "a", port: 7000 }, { host: "b", port: 7001 }],
+      password: "s3cret",
+      tls: false,
+    });
+    expect(parseRedisUrl("a:7000,b:7001,c:7002")).toMatchObject({ cluster: true, nodes: [{ host: "a" }, { host: "b" }, { host: "c" }] });
+  });
+});
