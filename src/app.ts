@@ -3,6 +3,10 @@ import type { ServerDeps } from "./context.js";
 import { fileURLToPath } from "node:url";
 import { AkubelaClient, type VendorCallEvent } from "./datasources/akubela/client.js";
 import { AliyunClient } from "./datasources/aliyun/client.js";
+import type { Cache } from "./cache/cache.js";
+import { MemoryCache } from "./cache/memory-cache.js";
+import { ReadThrough, tenantScope } from "./cache/read-through.js";
+import { RedisCache } from "./cache/redis-cache.js";
 import { EMPTY_SITE_MAP, loadSiteMap, type SiteMap } from "./site-map.js";
 import {
   DEMO_ALIYUN_APP_KEY,
@@ -27,6 +31,8 @@ export interface App {
   simulator?: AkubelaSimulator;
   aliyunSimulator?: AliyunSimulator;
   siteMap: SiteMap;
+  /** The shared cache with its counters. */
+  cache: ReadThrough;
   stop(): Promise<void>;
 }
 
@@ -58,6 +64,7 @@ export const DEMO_SITE_MAP_PATH = fileURLToPath(new URL("../config/demo-site-map
 export async function startApp(config: Config, logger: Logger, hooks: { onVendorCall?: (e: VendorCallEvent) => void } = {}): Promise<App> {
   let simulator: AkubelaSimulator | undefined;
   let aliyunSimulator: AliyunSimulator | undefined;
+  let cache: Cache | undefined;
   let effective = config;
   const options: ServerOptions = {};
   try {
@@ -88,6 +95,10 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     const siteMap = siteMapPath ? await loadSiteMap(siteMapPath) : EMPTY_SITE_MAP;
     logger.info("site map loaded", { devices: siteMap.devices.length, demo: !config.siteMapPath && Boolean(aliyunSimulator) });
 
+    cache = config.redisUrl
+      ? new RedisCache(config.redisUrl, { commandTimeoutMs: config.cache.redisCommandTimeoutMs, logger })
+      : new MemoryCache(config.cache.memoryMaxEntries);
+    logger.info("cache", { kind: cache.kind });
     const deps: ServerDeps = {
       config: effective,
       logger,
@@ -108,6 +119,8 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
         onCall: hooks.onVendorCall,
       }),
       siteMap,
+      readThrough: new ReadThrough(cache, logger),
+      aliyunCacheScope: tenantScope(`${aliyun.baseUrl}|${aliyun.appKey}`),
     };
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host);
@@ -117,13 +130,16 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       simulator,
       aliyunSimulator,
       siteMap,
+      cache: deps.readThrough,
       async stop() {
         await server.stop();
+        await cache?.close();
         await simulator?.close();
         await aliyunSimulator?.close();
       },
     };
   } catch (error) {
+    await cache?.close();
     await simulator?.close();
     await aliyunSimulator?.close();
     throw error;

@@ -47,6 +47,20 @@ export interface Config {
     concurrency: number;
   };
   redisUrl?: string;
+  cache: {
+    /** TTL of the device lists (`get_akuvox_device_list`, `get_visitor_temp_key_device_list`), ms. */
+    deviceListTtlMs: number;
+    /** TTL of an Aliyun person (`/entrance/paas/user/get`), ms. */
+    personTtlMs: number;
+    /** TTL of an Aliyun keep-open state (`/entrance/paas/keepopen/get`), ms. */
+    keepOpenTtlMs: number;
+    /** How long past its TTL an entry may be served while it is refreshed in the background, ms. */
+    staleMs: number;
+    /** Upper bound of one Redis command, ms. */
+    redisCommandTimeoutMs: number;
+    /** Entries of the in-process cache (no Redis). */
+    memoryMaxEntries: number;
+  };
   siteMapPath?: string;
   /** `debug` | `info` | `warn` | `error` | `silent`. */
   logLevel: LogLevel;
@@ -116,6 +130,14 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: read.int("ALIYUN_CONCURRENCY", 8, 1, 64),
     },
     redisUrl,
+    cache: {
+      deviceListTtlMs: read.int("CACHE_DEVICE_LIST_TTL_SECONDS", 300, 0, 86_400) * 1000,
+      personTtlMs: read.int("CACHE_PERSON_TTL_SECONDS", 300, 0, 86_400) * 1000,
+      keepOpenTtlMs: read.int("CACHE_KEEP_OPEN_TTL_SECONDS", 15, 0, 3_600) * 1000,
+      staleMs: read.int("CACHE_STALE_SECONDS", 60, 0, 86_400) * 1000,
+      redisCommandTimeoutMs: read.int("REDIS_COMMAND_TIMEOUT_MS", 250, 10, 10_000),
+      memoryMaxEntries: read.int("CACHE_MEMORY_MAX_ENTRIES", 10_000, 1, 10_000_000),
+    },
     siteMapPath: read.string("SITE_MAP"),
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
     sandbox: read.bool("SANDBOX", !production),

@@ -70,7 +70,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader("x-request-id", requestId);
 
-    if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok", cache: deps.readThrough.stats() });
     if (url.pathname === "/" && req.method === "GET") {
       res.writeHead(302, { location: "/graphql" }).end();
       return;
@@ -98,7 +98,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
 
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(deps, requestId, callerFromHeaders(req.headers.authorization)),
+      context: async () => createContext(deps, requestId, callerFromHeaders(req.headers.authorization, req.headers["cache-control"])),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -41,7 +41,7 @@ export interface Stack {
   logText(): string;
   vendorCalls: VendorCallEvent[];
   /** Runs an operation through a real GraphQL client; `token: null` sends no Authorization header. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphResult<T>>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphResult<T>>;
   close(): Promise<void>;
 }
 
@@ -55,11 +55,14 @@ export async function startStack(
     aliyun?: AliyunSimulatorOptions;
     /** A site map to write to a file for SITE_MAP (default: the demo one, which names the default seed's devices). */
     siteMap?: unknown;
+    /** Another instance of the graph against this stack's simulators (they are left running on close). */
+    shareSimulatorsWith?: Stack;
     env?: Record<string, string>;
   } = {},
 ): Promise<Stack> {
-  const sim = await startAkubelaSimulator({ quiet: true, ...options.sim });
-  const aliyun = await startAliyunSimulator({ quiet: true, ...options.aliyun });
+  const shared = options.shareSimulatorsWith;
+  const sim = shared?.sim ?? (await startAkubelaSimulator({ quiet: true, ...options.sim }));
+  const aliyun = shared?.aliyun ?? (await startAliyunSimulator({ quiet: true, ...options.aliyun }));
   let siteMapPath = DEMO_SITE_MAP_PATH;
   if (options.siteMap !== undefined) {
     const dir = await mkdtemp(join(tmpdir(), "graph-site-map-"));
@@ -79,6 +82,11 @@ export async function startStack(
     AKUBELA_PROJECT_IDS: `${DEMO_PROJECT_ID},${DEMO_SECOND_PROJECT_ID}`,
     AKUBELA_TIMEOUT_MS: "1500",
     LOG_LEVEL: "debug",
+    // Tests that count vendor calls reset the simulators between cases: a cache across cases would hide calls.
+    // The cache has its own tests (test/cache, test/graph/cache*.test.ts), which turn it on.
+    CACHE_DEVICE_LIST_TTL_SECONDS: "0",
+    CACHE_PERSON_TTL_SECONDS: "0",
+    CACHE_KEEP_OPEN_TTL_SECONDS: "0",
     ...options.env,
   });
   const lines: string[] = [];
@@ -96,9 +104,9 @@ export async function startStack(
     },
     logText: () => lines.join("\n"),
     vendorCalls,
-    async gql(query, variables, token = DEMO_AKUBELA_TOKEN) {
+    async gql(query, variables, token = DEMO_AKUBELA_TOKEN, headers = {}) {
       const client = new GraphQLClient(app.url, {
-        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+        headers: { ...headers, ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
         errorPolicy: "all",
       });
       try {
@@ -113,8 +121,10 @@ export async function startStack(
     },
     async close() {
       await app.stop();
-      await sim.close();
-      await aliyun.close();
+      if (!shared) {
+        await sim.close();
+        await aliyun.close();
+      }
     },
   };
 }

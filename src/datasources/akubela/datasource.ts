@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import { UnauthenticatedError, UpstreamError } from "../../errors.js";
 import { ConcurrencyLimit } from "../../lib/concurrency.js";
 import { stableStringify } from "../../lib/stable-stringify.js";
+import { KEY_PREFIX, tenantScope, type ReadThrough } from "../../cache/read-through.js";
 import { PagedList } from "../paging.js";
 import type { AkubelaClient, AkubelaCommand, AkubelaEndpoint } from "./client.js";
 import {
@@ -45,7 +46,12 @@ export interface AkubelaDataSourceOptions {
   concurrency: number;
   /** `page_size` of the paged commands. */
   pageSize: number;
+  /** The shared cache, and how long each cacheable command's answer lives in it. */
+  cache?: { readThrough: ReadThrough; ttlMs: Partial<Record<string, number>>; staleMs: number; bypass: boolean };
 }
+
+/** Akubela reads worth caching across requests: the device lists (they change rarely and are asked constantly). */
+export const AKUBELA_CACHED_COMMANDS = ["get_akuvox_device_list", "get_visitor_temp_key_device_list"] as const;
 
 const MANAGER: AkubelaEndpoint = "manager-commands";
 const USER: AkubelaEndpoint = "user-commands";
@@ -73,14 +79,22 @@ export class AkubelaDataSource {
   ) {
     this.limit = new ConcurrencyLimit(options.concurrency);
     this.reads = new DataLoader(
-      (commands) =>
-        Promise.all(
-          commands.map((cmd) =>
-            this.limit.run(() => this.client.send(cmd, this.requireToken())).catch((error: unknown) => toError(error)),
-          ),
-        ),
+      (commands) => Promise.all(commands.map((cmd) => this.fetch(cmd).catch((error: unknown) => toError(error)))),
       { cacheKeyFn: (cmd) => `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}` },
     );
+  }
+
+  /**
+   * One read from the vendor, through the shared cache when the command is cacheable. The cache key is scoped by
+   * a hash of the caller's token (never the token), so no caller reads what another's credentials fetched.
+   */
+  private fetch(cmd: AkubelaCommand): Promise<unknown> {
+    const token = this.requireToken();
+    const send = () => this.limit.run(() => this.client.send(cmd, token));
+    const cache = this.options.cache;
+    const ttlMs = cache?.ttlMs[cmd.command];
+    if (!cache || !ttlMs) return send();
+    return cache.readThrough.read(akubelaCacheKey(token, cmd.command, cmd.param), { ttlMs, staleMs: cache.staleMs, bypass: cache.bypass }, send);
   }
 
   private requireToken(): string {
@@ -456,6 +470,11 @@ export class AkubelaDataSource {
     const result = await this.write(MANAGER, command, { project_id: projectId, residence_id: residenceId, account_id: accountId, ...extra });
     return result && typeof result === "object" ? (result as Record<string, unknown>) : {};
   }
+}
+
+/** The shared-cache key of an Akubela read: prefix, tenant scope (a token hash), command, params. */
+export function akubelaCacheKey(token: string, command: string, param: unknown): string {
+  return `${KEY_PREFIX}:${tenantScope(token)}:akubela:${command}:${stableStringify(param)}`;
 }
 
 function toError(error: unknown): Error {

@@ -4,6 +4,7 @@ import { ConcurrencyLimit } from "../../lib/concurrency.js";
 import { stableStringify } from "../../lib/stable-stringify.js";
 import type { SiteMap } from "../../site-map.js";
 import { CountedPagedList } from "../paging.js";
+import { KEY_PREFIX, type ReadThrough } from "../../cache/read-through.js";
 import { DeviceVendor } from "../akubela/model.js";
 import type { AliyunClient, AliyunRequest } from "./client.js";
 import { expectArray, expectObject, mapCardPermission, mapPerson, readPage } from "./mappers.js";
@@ -48,6 +49,8 @@ export interface AliyunDataSourceOptions {
   concurrency: number;
   /** Offset of the gateway's zone-less times. */
   timeZone: string;
+  /** The shared cache; `scope` is a hash of the app key that fetches (the gateway credential). */
+  cache?: { readThrough: ReadThrough; scope: string; ttlMs: Partial<Record<keyof typeof ALIYUN_READS, number>>; staleMs: number; bypass: boolean };
 }
 
 /** A permission key for the person-view loader: one person on one device. */
@@ -78,21 +81,44 @@ export class AliyunDataSource {
   ) {
     this.limit = new ConcurrencyLimit(options.concurrency);
     this.reads = new DataLoader(
-      (requests) =>
-        Promise.all(requests.map((r) => this.limit.run(() => this.client.send(r)).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
+      (requests) => Promise.all(requests.map((r) => this.fetch(r).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
       { cacheKeyFn: (r) => `${r.path}|${stableStringify(r.params)}` },
     );
     this.perms = new DataLoader((keys) => this.loadPermissions(keys), { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}` });
+  }
+
+  /** One gateway read, through the shared cache for the cacheable paths (persons, keep-open states). */
+  private fetch(req: AliyunRequest, bypass = this.options.cache?.bypass ?? false): Promise<unknown> {
+    const send = () => this.limit.run(() => this.client.send(req));
+    const cache = this.options.cache;
+    const which = (Object.keys(ALIYUN_READS) as (keyof typeof ALIYUN_READS)[]).find((k) => ALIYUN_READS[k].path === req.path);
+    const ttlMs = which && cache?.ttlMs[which];
+    if (!cache || !ttlMs) return send();
+    return cache.readThrough.read(this.cacheKey(req.path, req.params), { ttlMs, staleMs: cache.staleMs, bypass }, send);
+  }
+
+  private cacheKey(path: string, params: Record<string, unknown>): string {
+    return `${KEY_PREFIX}:${this.options.cache?.scope ?? "-"}:aliyun:${path}:${stableStringify(params)}`;
+  }
+
+  /** Removes the shared-cache entries a write made stale. */
+  private async invalidate(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<void> {
+    await this.options.cache?.readThrough.invalidate(this.cacheKey(ALIYUN_READS[which].path, params));
   }
 
   private read(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<unknown> {
     return this.reads.load({ ...ALIYUN_READS[which], params, kind: "read" });
   }
 
-  /** A person: `/entrance/paas/user/get` (003 查询人员信息); `null` when the identityId does not exist (2062). */
-  async person(identityId: string): Promise<AliyunPersonRecord | null> {
+  /**
+   * A person: `/entrance/paas/user/get` (003 查询人员信息); `null` when the identityId does not exist (2062).
+   * `fresh` skips the shared cache: a write deciding on it (create the person first?) must not trust a stale entry.
+   */
+  async person(identityId: string, options: { fresh?: boolean } = {}): Promise<AliyunPersonRecord | null> {
     try {
-      const data = await this.read("userGet", { identityId });
+      const data = options.fresh
+        ? await this.fetch({ ...ALIYUN_READS.userGet, params: { identityId }, kind: "read" }, true)
+        : await this.read("userGet", { identityId });
       if (data === null || data === undefined) return null;
       return mapPerson(expectObject(data, ALIYUN_READS.userGet.path), identityId);
     } catch (error) {
@@ -243,13 +269,21 @@ export class AliyunDataSource {
   }
 
   /** `/entrance/paas/user/modify` (003 添加或更新人员信息): creates or updates; `name` is required to create. */
-  upsertPerson(identityId: string, name?: string, extInfo?: string) {
-    return this.write("userModify", { identityId, ...(name !== undefined ? { name } : {}), ...(extInfo !== undefined ? { extInfo } : {}) });
+  async upsertPerson(identityId: string, name?: string, extInfo?: string) {
+    try {
+      return await this.write("userModify", { identityId, ...(name !== undefined ? { name } : {}), ...(extInfo !== undefined ? { extInfo } : {}) });
+    } finally {
+      await this.invalidate("userGet", { identityId });
+    }
   }
 
   /** `/entrance/paas/user/delete` (003 删除人员信息). */
-  deletePerson(identityId: string) {
-    return this.write("userDelete", { identityId });
+  async deletePerson(identityId: string) {
+    try {
+      return await this.write("userDelete", { identityId });
+    } finally {
+      await this.invalidate("userGet", { identityId });
+    }
   }
 
   /** `/entrance/paas/perm/card/batchmodify` (003 批量设置门禁卡权限, ≤ 1000): answers the records it could not set. */
@@ -263,8 +297,12 @@ export class AliyunDataSource {
   }
 
   /** `/entrance/paas/keepopen/set` (003 设置门禁设备的常开门状态). */
-  setKeepOpen(iotId: string, keepOpen: boolean) {
-    return this.write("keepOpenSet", { iotId, keepOpen });
+  async setKeepOpen(iotId: string, keepOpen: boolean) {
+    try {
+      return await this.write("keepOpenSet", { iotId, keepOpen });
+    } finally {
+      await this.invalidate("keepOpenGet", { iotId });
+    }
   }
 
   /** `/homelink/common/qrcode/generate` (003 生成二维码): a QR code string for a person. */

@@ -224,7 +224,7 @@ export class AliyunMutationResolver {
     const errors: UserError[] = [];
     await Promise.all(
       [...byIdentity.values()].map(async (ref) => {
-        if (await ctx.aliyun.person(ref.identityId)) return;
+        if (await ctx.aliyun.person(ref.identityId, { fresh: true })) return;
         const account = await ctx.akubela.account(ref.account!.projectId, ref.account!.residenceId, ref.account!.accountId);
         const name = [account?.firstName, account?.lastName].filter(Boolean).join(" ") || ref.account!.accountId;
         const done = await attempt(() => ctx.aliyun.upsertPerson(ref.identityId, name));
@@ -243,7 +243,7 @@ export class AliyunMutationResolver {
     if (input.extInfo !== null && input.extInfo !== undefined && input.extInfo.length > 1024) check.add("input.extInfo", "input.extInfo is longer than 1024 characters", "TOO_LONG");
     if (!check.ok || !ref) return { userErrors: check.errors, person: null };
     let name = input.name ?? undefined;
-    if (name === undefined && ref.account && !(await ctx.aliyun.person(ref.identityId))) {
+    if (name === undefined && ref.account && !(await ctx.aliyun.person(ref.identityId, { fresh: true }))) {
       const account = await ctx.akubela.account(ref.account.projectId, ref.account.residenceId, ref.account.accountId);
       name = [account?.firstName, account?.lastName].filter(Boolean).join(" ") || undefined;
     }
