@@ -1,6 +1,12 @@
 import { writeFile } from "node:fs/promises";
-import { printGraphSchema } from "../src/schema/build.js";
+import { printGraphSchema, printSubgraphSchema } from "../src/schema/build.js";
 
-const target = new URL("../schema/schema.graphql", import.meta.url);
-await writeFile(target, await printGraphSchema());
-console.log(`wrote ${target.pathname}`);
+/** Writes the API schema and the subgraph SDL; tests fail when the committed files differ from the code. */
+for (const [file, print] of [
+  ["schema.graphql", printGraphSchema],
+  ["subgraph.graphql", printSubgraphSchema],
+] as const) {
+  const target = new URL(`../schema/${file}`, import.meta.url);
+  await writeFile(target, await print());
+  console.log(`wrote ${target.pathname}`);
+}

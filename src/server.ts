@@ -2,13 +2,14 @@ import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginInlineTrace } from "@apollo/server/plugin/inlineTrace";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import { callerFromHeaders, createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
-import { buildGraphSchema } from "./schema/build.js";
+import { buildServedSchema } from "./schema/build.js";
 
 export interface ServerOptions {
   /** Headers and a first operation that Apollo Sandbox opens with (demo mode fills in the demo token). */
@@ -32,7 +33,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function createServer(deps: ServerDeps, options: ServerOptions = {}): Promise<GraphServer> {
   const { config, logger } = deps;
-  const schema = await buildGraphSchema();
+  const schema = await buildServedSchema();
   const httpServer = http.createServer();
 
   const apollo = new ApolloServer<GraphContext>({
@@ -41,7 +42,16 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
+    // Apollo's own messages go through our JSON logger, not the console.
+    logger: {
+      debug: (m: string) => logger.debug(m),
+      info: (m: string) => logger.info(m),
+      warn: (m: string) => logger.warn(m),
+      error: (m: string) => logger.error(m),
+    },
     plugins: [
+      // Federated traces for a gateway that asks (ftv1), with error messages masked: a trace leaves this service.
+      ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({

@@ -1,6 +1,12 @@
 import "reflect-metadata";
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
+import { printSchemaWithDirectives } from "@graphql-tools/utils";
+import { graphql, lexicographicSortSchema, parse, printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema, createResolversMap } from "type-graphql";
+import type { GraphContext } from "../context.js";
+import { nodeFetcher } from "../resolvers/common/node.resolver.js";
+import { projectRef } from "../resolvers/common/refs.js";
 import "../resolvers/common/enums.js";
 import { AccessGroupResolver, AccountResolver, FaceResolver, FloorAccessResolver, PinCodeResolver, RfCardResolver } from "../resolvers/account/account.resolver.js";
 import { AccountAliyunResolver, AliyunDeviceResolver, AliyunPersonResolver, AliyunQueryResolver, CardPermissionResolver } from "../resolvers/aliyun/aliyun.resolver.js";
@@ -45,7 +51,7 @@ export const RESOLVERS = [
 
 let built: Promise<GraphQLSchema> | undefined;
 
-/** The executable schema, built once per process from the resolver classes (the code is the schema's source). */
+/** The schema as type-graphql builds it from the resolver classes (the code is the schema's source). */
 export function buildGraphSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
     resolvers: [...RESOLVERS],
@@ -64,8 +70,65 @@ export function buildGraphSchema(): Promise<GraphQLSchema> {
   return built;
 }
 
+/** The Federation 2 link: which spec version, and the directives this subgraph uses. */
+export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
+
+/** Entities other subgraphs can join on, with their keys (set on the classes with `@Directive('@key(...)')`). */
+export const ENTITIES = ["Project", "Building", "Residence", "Account", "AkuvoxDevice", "AliyunAccessControlDevice", "AliyunPerson", "VisitorTempKey", "Device"] as const;
+
+/** The subgraph SDL (`_service { sdl }`): the schema with its `@key`s and the federation link. */
+export async function subgraphSdl(): Promise<string> {
+  return `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(lexicographicSortSchema(await buildGraphSchema()))}\n`;
+}
+
+type Reference = { __typename: string; id?: string; projectId?: string; iotId?: string };
+
+/**
+ * Resolves an entity reference from the gateway through the request's loaders, exactly as `node(id:)` does: a
+ * gateway asking for 500 Devices costs the same vendor calls as one query selecting them.
+ */
+async function resolveReference(ref: Reference, ctx: GraphContext): Promise<object | null> {
+  if (ref.id) {
+    const found = (await nodeFetcher(ref.id, "representations.id")(ctx)) as { __typename?: string } | null;
+    // An id of another type is no reference to this one (a Device reference accepts either device type).
+    const devices = ["AkuvoxDevice", "AliyunAccessControlDevice"];
+    const matches = found && (found.__typename === ref.__typename || (ref.__typename === "Device" && devices.includes(found.__typename ?? "")));
+    return matches ? found : null;
+  }
+  if (ref.__typename === "Project" && ref.projectId) return projectRef(ref.projectId);
+  if (ref.__typename === "AliyunAccessControlDevice" && ref.iotId) return ctx.aliyun.device(ref.iotId);
+  return null;
+}
+
+let subgraph: Promise<GraphQLSchema> | undefined;
+
+/**
+ * The executable schema served: an Apollo Federation 2 subgraph (`_service`, `_entities`) built from the
+ * type-graphql schema's SDL with its directives and resolvers, plus `__resolveReference` for every entity.
+ */
+export function buildServedSchema(): Promise<GraphQLSchema> {
+  subgraph ??= (async () => {
+    const schema = await buildGraphSchema();
+    const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+    for (const entity of ENTITIES) resolvers[entity] = { ...resolvers[entity], __resolveReference: resolveReference };
+    return buildSubgraphSchema({ typeDefs: parse(await subgraphSdl()), resolvers: resolvers as GraphQLResolverMap<unknown> });
+  })();
+  return subgraph;
+}
+
 export const SCHEMA_HEADER =
   "# Emitted from the code by `npm run schema:emit`; do not edit. A test fails when this file differs from the code.\n\n";
+
+export const SUBGRAPH_HEADER =
+  "# The Federation 2 subgraph SDL (`_service { sdl }`), emitted by `npm run schema:emit`; publish it with `rover subgraph publish`.\n\n";
+
+/** The SDL committed as `schema/subgraph.graphql`: exactly what `_service { sdl }` answers. */
+export async function printSubgraphSchema(): Promise<string> {
+  const result = await graphql({ schema: await buildServedSchema(), source: "{ _service { sdl } }" });
+  const sdl = (result.data as { _service?: { sdl?: string } } | null)?._service?.sdl;
+  if (!sdl) throw new Error(`_service { sdl } failed: ${JSON.stringify(result.errors)}`);
+  return SUBGRAPH_HEADER + sdl + "\n";
+}
 
 /** The SDL committed as `schema/schema.graphql`: sorted, so a diff shows what changed and nothing else. */
 export async function printGraphSchema(): Promise<string> {

@@ -1,8 +1,9 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType, Directive } from "type-graphql";
 import { AccountRole, PaymentStatus } from "../common/enums.js";
 import { connectionType } from "../common/connection.js";
 import { Node } from "../common/node.type.js";
 
+@Directive('@key(fields: "id")')
 @ObjectType({ implements: Node, description: "A person's account in a residence (Akubela user)." })
 export class Account extends Node {
   @Field(() => ID, { description: "The vendor's account id (`account_id`)." })

@@ -1,9 +1,10 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType, Directive } from "type-graphql";
 import { DateTimeScalar } from "../common/scalars.js";
 import { connectionType } from "../common/connection.js";
 import { Node } from "../common/node.type.js";
 import { Device } from "../device/device.type.js";
 
+@Directive('@key(fields: "id")')
 @ObjectType({
   implements: Node,
   description:
@@ -44,6 +45,8 @@ export class CardPermission extends Node {
 export const CardPermissionConnection = connectionType("CardPermission", CardPermission, "card permission");
 export const AliyunPersonConnection = connectionType("AliyunPerson", AliyunPerson, "Aliyun person");
 
+@Directive('@key(fields: "id")')
+@Directive('@key(fields: "iotId")')
 @ObjectType({
   implements: [Device, Node],
   description:

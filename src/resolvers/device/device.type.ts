@@ -1,4 +1,4 @@
-import { Field, ID, InterfaceType, ObjectType } from "type-graphql";
+import { Field, ID, InterfaceType, ObjectType, Directive } from "type-graphql";
 import { DeviceType, DeviceVendor } from "../common/enums.js";
 import { Node } from "../common/node.type.js";
 import { Building } from "../project/building.type.js";
@@ -18,6 +18,7 @@ export class Relay extends Node {
   security!: boolean;
 }
 
+@Directive('@key(fields: "id")')
 @InterfaceType("Device", {
   implements: Node,
   description:
@@ -44,6 +45,7 @@ export abstract class Device extends Node {
   securityRelays!: Relay[];
 }
 
+@Directive('@key(fields: "id")')
 @ObjectType({ implements: [Device, Node], description: "An Akuvox intercom device of the Akubela cloud, identified by its MAC." })
 export class AkuvoxDevice extends Device {
   @Field(() => String, { description: "MAC address, 12 hex digits: the device's identity across the vendor's lists." })

@@ -1,6 +1,8 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType, Directive } from "type-graphql";
 import { Node } from "../common/node.type.js";
 
+@Directive('@key(fields: "id")')
+@Directive('@key(fields: "projectId")')
 @ObjectType({
   implements: Node,
   description:

@@ -1,9 +1,10 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType, Directive } from "type-graphql";
 import { connectionType } from "../common/connection.js";
 import { RepeatMode, Weekday } from "../common/enums.js";
 import { Node } from "../common/node.type.js";
 import { DateTimeScalar, TimeScalar } from "../common/scalars.js";
 
+@Directive('@key(fields: "id")')
 @ObjectType({ implements: Node, description: "A temporary key a property manager gave a visitor (Akubela visitor temp key)." })
 export class VisitorTempKey extends Node {
   @Field(() => ID, { description: "The vendor's visitor key id (`visitor_temp_key_id`)." })

@@ -1,0 +1,151 @@
+import { readFile } from "node:fs/promises";
+import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
+import { composeServices } from "@apollo/composition";
+import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { parse } from "graphql";
+import { GraphQLClient } from "graphql-request";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toGlobalId } from "../../src/lib/global-id.js";
+import { printSubgraphSchema } from "../../src/schema/build.js";
+import { publicDevices } from "../../src/simulators/akubela/index.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+
+/** A small subgraph of another team: it extends Device (an entity interface) and Account with fields of its own. */
+const MAINTENANCE_SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@interfaceObject"])
+  type Device @key(fields: "id") @interfaceObject {
+    id: ID!
+    maintenanceTicket: String!
+  }
+  type Account @key(fields: "id") {
+    id: ID!
+    loyaltyPoints: Int!
+  }
+  type Query {
+    maintenanceDue: [Device!]!
+  }
+`;
+
+let stack: Stack;
+let maintenance: { server: ApolloServer; url: string };
+let gateway: { server: ApolloServer; url: string };
+let dueIds: string[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
+  const devices = publicDevices(project).map((d) => toGlobalId("AkuvoxDevice", DEMO_PROJECT_ID, d.mac));
+  const aliyun = [...stack.aliyun.state.devices.keys()].map((iotId) => toGlobalId("AliyunAccessControlDevice", iotId));
+  // 500 references to the project's devices, as a gateway batching a big list would send them.
+  dueIds = Array.from({ length: 500 }, (_, i) => [...devices, ...aliyun][i % (devices.length + aliyun.length)]);
+
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema({
+      typeDefs: parse(MAINTENANCE_SDL),
+      resolvers: {
+        Query: { maintenanceDue: () => dueIds.map((id) => ({ id })) },
+        Device: { __resolveReference: (ref: { id: string }) => ref, maintenanceTicket: (d: { id: string }) => `T-${d.id.slice(-6)}` },
+        Account: { __resolveReference: (ref: { id: string }) => ref, loyaltyPoints: (a: { id: string }) => a.id.length },
+      } as never,
+    }),
+  });
+  maintenance = { server, url: (await startStandaloneServer(server, { listen: { port: 0 } })).url };
+
+  // Compose from what our subgraph serves (`_service { sdl }`), over real HTTP.
+  const sdl = (await new GraphQLClient(stack.url, { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } }).request<{ _service: { sdl: string } }>(`{ _service { sdl } }`))._service.sdl;
+  const composed = composeServices([
+    { name: "access", typeDefs: parse(sdl), url: stack.url },
+    { name: "maintenance", typeDefs: parse(MAINTENANCE_SDL), url: maintenance.url },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join("\n"));
+
+  const gw = new ApolloServer({
+    gateway: new ApolloGateway({
+      supergraphSdl: composed.supergraphSdl,
+      buildService: ({ url }) =>
+        new RemoteGraphQLDataSource({
+          url,
+          willSendRequest({ request, context }) {
+            const auth = (context as { authorization?: string }).authorization;
+            if (auth) request.http?.headers.set("authorization", auth);
+          },
+        }),
+    }),
+  });
+  gateway = {
+    server: gw,
+    url: (await startStandaloneServer(gw, { listen: { port: 0 }, context: async ({ req }) => ({ authorization: req.headers.authorization }) })).url,
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await gateway?.server.stop();
+  await maintenance?.server.stop();
+  await stack?.close();
+});
+
+describe("Apollo Federation 2", () => {
+  it("serves _service { sdl } equal to the committed schema/subgraph.graphql, with @key on the entities", async () => {
+    const committed = await readFile(new URL("../../schema/subgraph.graphql", import.meta.url), "utf8");
+    expect(committed).toBe(await printSubgraphSchema());
+    const res = await stack.gql(`{ _service { sdl } }`);
+    expect(committed.slice(committed.indexOf("\n\n") + 2)).toBe(`${res.data._service.sdl}\n`);
+    for (const entity of ["Project", "Building", "Residence", "Account", "AkuvoxDevice", "AliyunAccessControlDevice", "VisitorTempKey"]) {
+      expect(res.data._service.sdl).toMatch(new RegExp(`type ${entity} implements [^{]*@key\\(fields: "id"\\)`));
+    }
+    expect(res.data._service.sdl).toMatch(/interface Device implements Node\s+@key\(fields: "id"\)/);
+  });
+
+  it("runs a query across both subgraphs through a real gateway; 500 Device references cost what a direct query costs", async () => {
+    const client = new GraphQLClient(gateway.url, { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } });
+    stack.sim.clearReceived();
+    const data = await client.request<any>(
+      `query($p: ID!) {
+         maintenanceDue { id maintenanceTicket name vendor ... on AkuvoxDevice { mac } ... on AliyunAccessControlDevice { iotId keepOpen } }
+         project(projectId: $p) { accounts(first: 3) { nodes { accountId displayName loyaltyPoints } } }
+       }`,
+      { p: DEMO_PROJECT_ID },
+    );
+    expect(data.maintenanceDue).toHaveLength(500);
+    const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
+    const first = publicDevices(project)[0];
+    expect(data.maintenanceDue[0]).toEqual({ id: dueIds[0], maintenanceTicket: `T-${dueIds[0].slice(-6)}`, name: first.device_name, vendor: "AKUVOX", mac: first.mac });
+    const aliyunDevice = data.maintenanceDue.find((d: any) => d.vendor === "ALIYUN");
+    expect(aliyunDevice).toMatchObject({ name: expect.any(String), keepOpen: expect.any(Boolean) });
+    expect(data.project.accounts.nodes.map((n: any) => n.loyaltyPoints)).toEqual(data.project.accounts.nodes.map((n: any) => toGlobalId("Account", DEMO_PROJECT_ID, [...project.accounts.values()].find((a) => a.account_id === n.accountId)!.residence_id, n.accountId).length));
+
+    const viaGateway = stack.sim.received().map((c) => `${c.command} ${JSON.stringify(c.param)}`);
+    const viaGatewayAliyun = stack.aliyun.calls().length;
+    // The same objects asked for directly, in one query.
+    stack.sim.clearReceived();
+    stack.aliyun.clearReceived();
+    const direct = await stack.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Device { name } ... on AliyunAccessControlDevice { keepOpen } } }`, { ids: [...new Set(dueIds)].slice(0, 100) });
+    expect(direct.errors).toBeUndefined();
+    const directCalls = stack.sim.received().map((c) => `${c.command} ${JSON.stringify(c.param)}`);
+    expect(viaGateway.filter((c) => c.startsWith("get_visitor_temp_key_device_list"))).toEqual(directCalls.filter((c) => c.startsWith("get_visitor_temp_key_device_list")));
+    expect(viaGateway.filter((c) => c.startsWith("get_visitor_temp_key_device_list"))).toHaveLength(1);
+    expect(viaGatewayAliyun).toBe(stack.aliyun.calls().length);
+  });
+
+  it("resolves entity references through _entities with the request's loaders, and null for an unknown id", async () => {
+    const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
+    const account = [...project.accounts.values()][0];
+    const accountId = toGlobalId("Account", DEMO_PROJECT_ID, account.residence_id, account.account_id);
+    stack.sim.clearReceived();
+    const res = await stack.gql(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Account { accountId firstName } ... on Project { projectId } } }`,
+      {
+        r: [
+          { __typename: "Account", id: accountId },
+          { __typename: "Project", projectId: DEMO_PROJECT_ID },
+          { __typename: "Account", id: toGlobalId("Project", DEMO_PROJECT_ID) },
+        ],
+      },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data._entities).toEqual([{ accountId: account.account_id, firstName: account.first_name }, { projectId: DEMO_PROJECT_ID }, null]);
+    expect(stack.sim.received().map((c) => c.command)).toEqual(["get_user_info"]);
+  });
+});
