@@ -6,6 +6,9 @@
  * so a misconfigured deployment fails at start-up with the whole list instead of one problem at a time.
  */
 
+import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/constants.js";
+import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "./simulators/aliyun/constants.js";
+
 /** Where the Akubela / Akuvox open-ability API lives. `simulator` = start the built-in simulator (demo mode). */
 export type AkubelaTarget = { mode: "remote"; baseUrl: string } | { mode: "simulator" };
 
@@ -143,6 +146,14 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
   };
+  if (production) {
+    // Demo mode is for newcomers and tests: production must name its vendors and must not run on demo credentials.
+    if (!akubelaBaseUrl) problems.push("AKUBELA_BASE_URL is required in production (demo mode runs the built-in simulator)");
+    if (!aliyunBaseUrl) problems.push("ALIYUN_BASE_URL is required in production (demo mode runs the built-in simulator)");
+    if (appKey === DEMO_ALIYUN_APP_KEY || appSecret === DEMO_ALIYUN_APP_SECRET) problems.push("ALIYUN_APP_KEY / ALIYUN_APP_SECRET are the demo credentials: refused in production");
+    if (config.akubela.serverToken === DEMO_AKUBELA_TOKEN) problems.push("AKUBELA_TOKEN is the demo token: refused in production");
+    if (!config.siteMapPath && aliyunBaseUrl) problems.push("SITE_MAP is required in production with ALIYUN_BASE_URL (the gateway has no device list)");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -50,10 +50,29 @@ describe("loadConfig", () => {
   });
 
   it("turns Sandbox and introspection off in production unless asked", () => {
-    const prod = loadConfig({ NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p" });
+    const base = { NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p", ALIYUN_BASE_URL: "https://g.test", ALIYUN_APP_KEY: "k", ALIYUN_APP_SECRET: "s", SITE_MAP: "/x" };
+    const prod = loadConfig(base);
     expect(prod.sandbox).toBe(false);
     expect(prod.introspection).toBe(false);
-    const asked = loadConfig({ NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p", SANDBOX: "true" });
+    const asked = loadConfig({ ...base, SANDBOX: "true" });
     expect(asked.sandbox).toBe(true);
+  });
+
+  it("refuses to start in production on demo mode or demo credentials, or without a site map", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ NODE_ENV: "production", ALIYUN_APP_KEY: "203000001", ALIYUN_APP_SECRET: "demo-aliyun-app-secret-not-for-production", AKUBELA_TOKEN: "demo-akubela-token" });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual(
+      expect.arrayContaining([
+        "AKUBELA_BASE_URL is required in production (demo mode runs the built-in simulator)",
+        "ALIYUN_BASE_URL is required in production (demo mode runs the built-in simulator)",
+        "ALIYUN_APP_KEY / ALIYUN_APP_SECRET are the demo credentials: refused in production",
+        "AKUBELA_TOKEN is the demo token: refused in production",
+      ]),
+    );
+    expect(() => loadConfig({ NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p", ALIYUN_BASE_URL: "https://g.test", ALIYUN_APP_KEY: "k", ALIYUN_APP_SECRET: "s" })).toThrow(/SITE_MAP is required in production/);
   });
 });
