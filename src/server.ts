@@ -9,6 +9,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { Kind, type OperationDefinitionNode } from "graphql";
 import { callerFromHeaders, createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
+import { ExportError, parseExportPath, streamReport } from "./reports/export.js";
 import { buildServedSchema } from "./schema/build.js";
 
 export interface ServerOptions {
@@ -85,6 +86,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       res.writeHead(302, { location: "/graphql" }).end();
       return;
     }
+    const exportPath = parseExportPath(url.pathname);
+    if (exportPath) return exportReport(req, res, exportPath, url, requestId);
     if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found" });
 
     const headers = new HeaderMap();
@@ -118,6 +121,22 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
+  }
+
+  /** `GET /reports/<name>.csv|.json?projectId=…`, authenticated like the graph. */
+  async function exportReport(req: IncomingMessage, res: ServerResponse, target: NonNullable<ReturnType<typeof parseExportPath>>, url: URL, requestId: string) {
+    const fail = (status: number, code: string, message: string) => sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+    if (req.method !== "GET") return fail(405, "METHOD_NOT_ALLOWED", "reports are read with GET");
+    const caller = callerFromHeaders(req.headers.authorization, req.headers["cache-control"]);
+    if (!caller.akubelaToken) return fail(401, "UNAUTHENTICATED", "Authentication required: send Authorization: Bearer <vendor token>");
+    const projectId = url.searchParams.get("projectId");
+    if (!projectId) return fail(400, "BAD_USER_INPUT", "projectId is required (?projectId=…)");
+    try {
+      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res);
+    } catch (error) {
+      if (error instanceof ExportError && !res.headersSent) return fail(error.status, error.code, error.message);
+      throw error;
+    }
   }
 
   return {

@@ -15,6 +15,7 @@ import { AliyunMutationResolver } from "../resolvers/aliyun/aliyun.mutation.js";
 import { DeviceMutationResolver } from "../resolvers/device/device.mutation.js";
 import { ResidenceMutationResolver } from "../resolvers/residence/residence.mutation.js";
 import { VisitorTempKeyMutationResolver } from "../resolvers/visitor-key/visitor-temp-key.mutation.js";
+import { ReportResolver } from "../resolvers/report/report.resolver.js";
 import { NodeResolver } from "../resolvers/common/node.resolver.js";
 import { AkuvoxDeviceResolver, RelayResolver } from "../resolvers/device/device.resolver.js";
 import { BuildingResolver, ProjectResolver } from "../resolvers/project/project.resolver.js";
@@ -47,6 +48,7 @@ export const RESOLVERS = [
   AccountMutationResolver,
   AliyunMutationResolver,
   DeviceMutationResolver,
+  ReportResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

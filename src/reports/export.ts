@@ -1,0 +1,114 @@
+import type { ServerResponse } from "node:http";
+import type { ApolloServer } from "@apollo/server";
+import type { GraphContext } from "../context.js";
+
+/**
+ * `GET /reports/<name>.csv|.json?projectId=…`: a report of the graph exported for BI tools and spreadsheets,
+ * authenticated like the graph, streamed page by page (100 rows a page, every page) by running the report's own
+ * GraphQL query, so an export and a query can never disagree.
+ */
+export const REPORTS = {
+  accounts: {
+    field: "accountsReport",
+    columns: ["projectId", "accountId", "accountName", "firstName", "lastName", "email", "phone", "role", "paymentStatus", "residenceId", "residenceNo", "familyName", "buildingId", "buildingName"],
+  },
+  devices: {
+    field: "devicesReport",
+    columns: ["projectId", "vendor", "deviceKey", "name", "deviceType", "online", "shared", "residenceId", "buildingId", "buildingName", "relayCount", "securityRelayCount"],
+  },
+  credentials: {
+    field: "credentialsReport",
+    columns: ["projectId", "accountId", "residenceId", "buildingId", "pinCodes", "rfCards", "faces", "accessGroups", "floors"],
+  },
+  "access-events": {
+    field: "accessEventsReport",
+    columns: ["projectId", "residenceId", "residenceNo", "buildingId", "occurredAt", "method", "success", "deviceName", "accountName"],
+  },
+} as const;
+
+export type ExportName = keyof typeof REPORTS;
+const PAGE = 100;
+
+/** `/reports/accounts.csv` → `{ name: "accounts", format: "csv" }`, or null for another path. */
+export function parseExportPath(pathname: string): { name: ExportName; format: "csv" | "json" } | null {
+  const m = /^\/reports\/([a-z-]+)\.(csv|json)$/.exec(pathname);
+  if (!m || !Object.hasOwn(REPORTS, m[1])) return null;
+  return { name: m[1] as ExportName, format: m[2] as "csv" | "json" };
+}
+
+/**
+ * A CSV cell: quoted when needed; a value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
+ * leading `'` so an exported name can never execute in the analyst's spreadsheet.
+ */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  let s = value instanceof Date ? value.toISOString() : String(value);
+  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export class ExportError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Streams the report. The first page is fetched before any byte is written, so an error there (unauthenticated,
+ * vendor down) is an HTTP error with a JSON body; a later page failing ends the stream with an error marker
+ * (a CSV comment line or a JSON `{"error": …}` element) rather than a silently short file.
+ */
+export async function streamReport(
+  apollo: ApolloServer<GraphContext>,
+  context: GraphContext,
+  name: ExportName,
+  format: "csv" | "json",
+  projectId: string,
+  res: ServerResponse,
+): Promise<void> {
+  const report = REPORTS[name];
+  const query = `query Export($p: ID!, $first: Int!, $after: String) { ${report.field}(projectId: $p, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor } nodes { ${report.columns.join(" ")} } } }`;
+  const page = async (after: string | null) => {
+    const result = await apollo.executeOperation({ query, variables: { p: projectId, first: PAGE, after } }, { contextValue: context });
+    const body = result.body.kind === "single" ? result.body.singleResult : undefined;
+    const error = body?.errors?.[0];
+    if (error || !body?.data) {
+      const code = String(error?.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+      throw new ExportError(code === "UNAUTHENTICATED" ? 401 : code === "BAD_USER_INPUT" ? 400 : 502, code, error?.message ?? "the report failed");
+    }
+    return body.data[report.field] as { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] };
+  };
+
+  let current = await page(null);
+  res.writeHead(200, {
+    "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+    "content-disposition": `attachment; filename="${name}-${projectId.replace(/[^A-Za-z0-9_-]/g, "")}.${format}"`,
+    "cache-control": "no-store",
+  });
+  let first = true;
+  if (format === "csv") res.write(`${report.columns.join(",")}\r\n`);
+  else res.write("[");
+  for (;;) {
+    for (const row of current.nodes) {
+      if (format === "csv") res.write(`${report.columns.map((c) => csvCell(row[c])).join(",")}\r\n`);
+      else {
+        res.write(`${first ? "" : ","}\n${JSON.stringify(Object.fromEntries(report.columns.map((c) => [c, row[c] ?? null])))}`);
+        first = false;
+      }
+    }
+    if (!current.pageInfo.hasNextPage || !current.pageInfo.endCursor) break;
+    try {
+      current = await page(current.pageInfo.endCursor);
+    } catch (error) {
+      const message = error instanceof ExportError ? `${error.code}: ${error.message}` : "the report failed";
+      res.end(format === "csv" ? `# export incomplete: ${message}\r\n` : `${first ? "" : ","}\n${JSON.stringify({ error: message })}\n]\n`);
+      return;
+    }
+  }
+  res.end(format === "csv" ? "" : "\n]\n");
+}
