@@ -1,6 +1,14 @@
 /** The Bearer token the simulator accepts unless told otherwise (demo mode and tests). */
 export const DEMO_AKUBELA_TOKEN = "demo-akubela-token";
 
+/** The OAuth2 client the simulator's token endpoint knows unless told otherwise. */
+export const DEMO_OAUTH_CLIENT_ID = "demo-client";
+export const DEMO_OAUTH_CLIENT_SECRET = "demo-client-secret";
+
+/** The property-manager account of the `password` grant unless told otherwise. */
+export const DEMO_MANAGER_USERNAME = "manager@demo.example";
+export const DEMO_MANAGER_PASSWORD = "demo-manager-password";
+
 /** The seeded demo property (`pr` + 31 hex characters, like the documents' project ids). */
 export const DEMO_PROJECT_ID = "pr7ace4ba103ac1ad0b71d5bdf31de38e";
 

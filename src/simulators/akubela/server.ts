@@ -7,6 +7,9 @@
  *   `{"command", "id", "param"}` and `Authorization: Bearer TOKEN`; answers `{success, timestamp, result}`.
  * - A wrong or missing token answers HTTP 401; a body that is not JSON HTTP 400; everything else HTTP 200, with
  *   `success: false`, a snake_case `code` and a `message` naming the parameter for business failures.
+ * - `POST /api/v1.0/invoke/open-ability/method/oauth2/token` (form-encoded) issues OAuth2 tokens (`./oauth.ts`).
+ *   Issued access tokens are accepted by the command endpoints until they expire (then HTTP 401 `token_expired`);
+ *   the static `tokens` option stays accepted forever.
  * - Failures can be injected ({@link FaultSpec}) and every request that reached a command endpoint is recorded
  *   ({@link RecordedCommand}), so tests can assert what the vendor received.
  *
@@ -18,12 +21,32 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { FaultQueue, handleControl, listen, type Simulator } from "../common.js";
 import { COMMANDS_BY_ENDPOINT } from "./commands/index.js";
 import { SimError, type Endpoint, type FailureCode } from "./commands/common.js";
-import { DEFAULT_MAX_PAGE_SIZE, DEMO_AKUBELA_TOKEN } from "./constants.js";
+import {
+  DEFAULT_MAX_PAGE_SIZE,
+  DEMO_AKUBELA_TOKEN,
+  DEMO_MANAGER_PASSWORD,
+  DEMO_MANAGER_USERNAME,
+  DEMO_OAUTH_CLIENT_ID,
+  DEMO_OAUTH_CLIENT_SECRET,
+} from "./constants.js";
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  maskTokenForm,
+  OAUTH_TOKEN_COMMAND,
+  parseForm,
+  TokenStore,
+  tokenRequest,
+  type OAuthClient,
+  type OAuthControl,
+  type OAuthUser,
+} from "./oauth.js";
 import { createAkubelaSeed, type SeedOptions } from "./seed.js";
 import type { AkubelaState } from "./state.js";
 import { validate } from "./validate.js";
 
 export const COMMAND_PATH_PREFIX = "/api/v1.0/invoke/open-ability/method/";
+/** The OAuth2 token endpoint (form-encoded). */
+export const TOKEN_PATH = `${COMMAND_PATH_PREFIX}${OAUTH_TOKEN_COMMAND}`;
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A failure to inject. The first matching spec (in the order added) applies to a request. */
@@ -37,7 +60,10 @@ export interface FaultSpec {
    * - `reset`: destroy the connection without an answer.
    */
   kind: "latency" | "http_error" | "vendor_error" | "malformed" | "no_answer" | "reset";
-  /** Only this command (default: every command). */
+  /**
+   * Only this command (default: every command endpoint request). `"oauth2/token"` targets the token endpoint, which
+   * faults without a `command` leave alone.
+   */
   command?: string;
   /** Only requests whose `param` has these top-level values (compared as JSON). */
   where?: Record<string, unknown>;
@@ -51,7 +77,11 @@ export interface FaultSpec {
   body?: unknown;
 }
 
-/** One request to a command endpoint, as received. */
+/**
+ * One request to a command endpoint, as received. Token requests are recorded too, with `command` and `endpoint`
+ * `"oauth2/token"`, `param` the form fields with `client_secret`, `password`, `refresh_token` (and `code`) as `"***"`,
+ * `id` and `authorization` undefined.
+ */
 export interface RecordedCommand {
   seq: number;
   /** Epoch milliseconds at arrival. */
@@ -82,20 +112,26 @@ export interface AkubelaSimulatorOptions {
   host?: string;
   /** Seed of the demo property. */
   seed?: SeedOptions;
-  /** Bearer tokens accepted (default: the demo token). */
+  /** Bearer tokens accepted forever (default: the demo token); issued OAuth tokens are accepted until they expire. */
   tokens?: readonly string[];
+  /** OAuth2 clients the token endpoint knows (default: `DEMO_OAUTH_CLIENT_ID` / `DEMO_OAUTH_CLIENT_SECRET`). */
+  oauthClients?: readonly OAuthClient[];
+  /** Accounts of the `password` grant (default: `DEMO_MANAGER_USERNAME` / `DEMO_MANAGER_PASSWORD`). */
+  oauthUsers?: readonly OAuthUser[];
+  /** Lifetime of issued access tokens in seconds (default 3600); a smaller `expires_in` in the request is honoured. */
+  tokenTtlSeconds?: number;
   /** Latency added to every command (milliseconds, default 0), as a real vendor has. */
   latencyMs?: number;
   /** `page_size` is silently clamped to this (default 100). */
   maxPageSize?: number;
   /** No log lines on stderr (tests, demo mode). */
   quiet?: boolean;
-  /** The clock (tests). */
+  /** The clock (tests); also decides when issued tokens expire. */
   now?: () => Date;
 }
 
-/** `calls(command)` lists the requests that named that command. */
-export type AkubelaSimulator = Simulator<AkubelaState, RecordedCommand, FaultSpec>;
+/** `calls(command)` lists the requests that named that command; `oauth` counts and controls the issued tokens. */
+export type AkubelaSimulator = Simulator<AkubelaState, RecordedCommand, FaultSpec> & { oauth: OAuthControl };
 
 interface Answer {
   status: number;
@@ -141,6 +177,12 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
   let record: RecordedCommand[] = [];
   let seq = 0;
   const faults = new FaultQueue<FaultSpec>();
+  const issuedTokens = new TokenStore(() => now().getTime());
+  const tokenConfig = {
+    clients: options.oauthClients ?? [{ clientId: DEMO_OAUTH_CLIENT_ID, clientSecret: DEMO_OAUTH_CLIENT_SECRET }],
+    users: options.oauthUsers ?? [{ username: DEMO_MANAGER_USERNAME, password: DEMO_MANAGER_PASSWORD }],
+    ttlSeconds: options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
+  };
 
   /** Runs one command against the state: the part of the vendor that is not HTTP. */
   function execute(endpoint: Endpoint, body: Record<string, unknown>): Answer {
@@ -198,7 +240,9 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
 
     const auth = req.headers.authorization ?? "";
     const token = /^Bearer (.+)$/i.exec(auth)?.[1];
-    if (!token || !tokens.has(token)) {
+    const check = !token ? "unknown" : tokens.has(token) ? "ok" : issuedTokens.check(token);
+    if (check === "expired") return send(res, entry, failure(401, "token_expired", "access token expired"));
+    if (check !== "ok") {
       return send(res, entry, failure(401, "unauthorized", token ? "invalid or expired token" : "Authorization: Bearer token is required"));
     }
     if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
@@ -210,12 +254,18 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
     }
 
     const fault = faults.take((f) => f.command === undefined || f.command === entry.command, entry.param);
+    if (await applyFault(req, res, entry, fault)) return;
+    send(res, entry, execute(endpoint, body as Record<string, unknown>));
+  }
+
+  /** The configured latency, then the fault's effect; `true` when the request was answered (or dropped) by it. */
+  async function applyFault(req: IncomingMessage, res: ServerResponse, entry: RecordedCommand, fault: FaultSpec | undefined): Promise<boolean> {
     if (fault) entry.fault = fault.kind;
     if (options.latencyMs) await sleep(options.latencyMs);
     switch (fault?.kind) {
       case "latency":
         await sleep(fault.latencyMs ?? 1000);
-        break;
+        return false;
       case "http_error": {
         const status = fault.status ?? 500;
         const answer =
@@ -223,27 +273,60 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
             ? { status, body: typeof fault.body === "string" ? fault.body : JSON.stringify(fault.body) }
             : failure(status, fault.code ?? (status === 429 ? "too_many_requests" : "internal_error"), fault.message ?? `HTTP ${status}`);
         if (status === 429) answer.headers = { ...answer.headers, "retry-after": "1" };
-        return send(res, entry, answer);
+        send(res, entry, answer);
+        return true;
       }
       case "vendor_error":
-        return send(
+        send(
           res,
           entry,
           fault.body !== undefined
             ? { ...json(200, fault.body), success: false }
             : failure(200, fault.code ?? "internal_error", fault.message ?? "injected vendor failure"),
         );
+        return true;
       case "malformed":
-        return send(res, entry, { status: 200, body: '{"success": true, "timestamp": 17', success: undefined });
+        send(res, entry, { status: 200, body: '{"success": true, "timestamp": 17', success: undefined });
+        return true;
       case "no_answer":
-        return; // the socket stays open until the caller gives up or the simulator closes
+        return true; // the socket stays open until the caller gives up or the simulator closes
       case "reset":
         req.socket.destroy();
-        return;
+        return true;
       default:
-        break;
+        return false;
     }
-    send(res, entry, execute(endpoint, body as Record<string, unknown>));
+  }
+
+  /** `POST …/oauth2/token`: form-encoded, no Authorization; recorded without its secrets. */
+  async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const entry: RecordedCommand = {
+      seq: ++seq,
+      at: Date.now(),
+      endpoint: OAUTH_TOKEN_COMMAND,
+      command: OAUTH_TOKEN_COMMAND,
+      id: undefined,
+      param: undefined,
+      authorization: undefined,
+      status: 0,
+      success: undefined,
+    };
+    const raw = await readBody(req);
+    record.push(entry);
+    if (raw === "too_large") return send(res, entry, failure(413, "payload_too_large", `body larger than ${MAX_BODY_BYTES} bytes`));
+    if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers["content-type"] ?? "")) {
+      return send(res, entry, failure(415, "unsupported_media_type", "content-type must be application/x-www-form-urlencoded"));
+    }
+    const form = parseForm(raw.toString("utf8"));
+    entry.param = maskTokenForm(form);
+
+    const fault = faults.take((f) => f.command === OAUTH_TOKEN_COMMAND, entry.param);
+    if (await applyFault(req, res, entry, fault)) return;
+
+    const outcome = tokenRequest(form, issuedTokens, tokenConfig);
+    const noStore = { "cache-control": "no-store", pragma: "no-cache" };
+    if (!outcome.ok) return send(res, entry, { ...failure(outcome.status, outcome.code, outcome.message), headers: noStore });
+    send(res, entry, { ...json(200, { success: true, timestamp: Date.now(), result: outcome.result }, noStore), success: true });
   }
 
   function send(res: ServerResponse, entry: RecordedCommand, answer: Answer): void {
@@ -268,6 +351,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
           reset: () => api.reset(),
         });
       }
+      if (path === TOKEN_PATH && req.method === "POST") return handleToken(req, res);
       if (path.startsWith(COMMAND_PATH_PREFIX)) {
         const endpoint = path.slice(COMMAND_PATH_PREFIX.length);
         if (req.method === "POST" && (endpoint === "manager-commands" || endpoint === "user-commands")) {
@@ -300,6 +384,13 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       state = createAkubelaSeed(options.seed);
       record = [];
       faults.clear();
+      issuedTokens.clear();
+    },
+    oauth: {
+      issued: () => issuedTokens.issued(),
+      refreshed: () => issuedTokens.refreshed(),
+      revokeAll: () => issuedTokens.revokeAll(),
+      expireAll: () => issuedTokens.expireAll(),
     },
     close: () => listening.close(),
   };
