@@ -3,6 +3,9 @@ import type { ServerDeps } from "./context.js";
 import { fileURLToPath } from "node:url";
 import { AkubelaClient, type VendorCallEvent } from "./datasources/akubela/client.js";
 import { AliyunClient } from "./datasources/aliyun/client.js";
+import { ApiKeyStore } from "./auth/api-keys.js";
+import { AkubelaTokenManager } from "./auth/akubela-tokens.js";
+import { tokenCredential, type AkubelaCredential } from "./auth/caller.js";
 import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
 import { ReadThrough, tenantScope } from "./cache/read-through.js";
@@ -18,6 +21,10 @@ import type { Logger } from "./logger.js";
 import { createServer, type GraphServer, type ServerOptions } from "./server.js";
 import {
   DEMO_AKUBELA_TOKEN,
+  DEMO_MANAGER_PASSWORD,
+  DEMO_MANAGER_USERNAME,
+  DEMO_OAUTH_CLIENT_ID,
+  DEMO_OAUTH_CLIENT_SECRET,
   DEMO_PROJECT_ID,
   DEMO_SECOND_PROJECT_ID,
   startAkubelaSimulator,
@@ -54,6 +61,10 @@ query ProjectOverview {
 }
 `;
 
+/** Demo mode's API keys file, and its one key (it opens only the built-in simulators). */
+export const DEMO_API_KEYS_PATH = fileURLToPath(new URL("../config/demo-api-keys.json", import.meta.url));
+export const DEMO_API_KEY = "demo-api-key";
+
 /** The site map demo mode ships: it names the devices of the built-in Aliyun simulator. */
 export const DEMO_SITE_MAP_PATH = fileURLToPath(new URL("../config/demo-site-map.json", import.meta.url));
 
@@ -79,7 +90,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
           projectIds: config.akubela.projectIds.length ? config.akubela.projectIds : [DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID],
         },
       };
-      options.sandboxInitialState = { headers: { Authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` }, document: DEMO_QUERY };
+      options.sandboxInitialState = { headers: { "X-API-Key": DEMO_API_KEY }, document: DEMO_QUERY };
       logger.info("demo mode: Akubela simulator started", { simulatorUrl: simulator.url, demoProjectId: DEMO_PROJECT_ID });
     } else {
       akubelaBaseUrl = config.akubela.target.baseUrl;
@@ -91,14 +102,32 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       aliyun = { baseUrl: aliyunSimulator.url, appKey: DEMO_ALIYUN_APP_KEY, appSecret: DEMO_ALIYUN_APP_SECRET };
       logger.info("demo mode: Aliyun gateway simulator started", { simulatorUrl: aliyunSimulator.url });
     }
-    const siteMapPath = config.siteMapPath ?? (aliyunSimulator ? DEMO_SITE_MAP_PATH : undefined);
-    const siteMap = siteMapPath ? await loadSiteMap(siteMapPath) : EMPTY_SITE_MAP;
-    logger.info("site map loaded", { devices: siteMap.devices.length, demo: !config.siteMapPath && Boolean(aliyunSimulator) });
-
     cache = config.redisUrl
       ? new RedisCache(config.redisUrl, { commandTimeoutMs: config.cache.redisCommandTimeoutMs, logger })
       : new MemoryCache(config.cache.memoryMaxEntries);
     logger.info("cache", { kind: cache.kind });
+    // API keys: the configured file, or demo mode's (key `demo-api-key`); the server's Akubela credential serves them.
+    const apiKeysPath = config.auth.apiKeysPath ?? (simulator ? DEMO_API_KEYS_PATH : undefined);
+    const apiKeys = apiKeysPath ? await ApiKeyStore.load(apiKeysPath) : ApiKeyStore.empty();
+    if (config.env === "production" && apiKeys.verify(DEMO_API_KEY)) throw new Error("the demo API key is refused in production: remove it from API_KEYS_FILE");
+    // The server's Akubela credential: its own OAuth client (demo mode uses the simulator's demo client and manager),
+    // else a configured static token.
+    const oauth =
+      config.akubela.oauth ??
+      (simulator && !config.akubela.serverToken
+        ? { clientId: DEMO_OAUTH_CLIENT_ID, clientSecret: DEMO_OAUTH_CLIENT_SECRET, username: DEMO_MANAGER_USERNAME, password: DEMO_MANAGER_PASSWORD, scope: "manager" }
+        : undefined);
+    const serverAkubela: AkubelaCredential | undefined = oauth
+      ? new AkubelaTokenManager({ ...oauth, baseUrl: akubelaBaseUrl, timeoutMs: config.akubela.timeoutMs }, cache, logger)
+      : config.akubela.serverToken
+        ? tokenCredential(config.akubela.serverToken)
+        : undefined;
+    logger.info("callers", { apiKeys: apiKeys.size, acceptBearer: config.auth.acceptBearer, serverAkubelaCredential: Boolean(serverAkubela) });
+
+    const siteMapPath = config.siteMapPath ?? (aliyunSimulator ? DEMO_SITE_MAP_PATH : undefined);
+    const siteMap = siteMapPath ? await loadSiteMap(siteMapPath) : EMPTY_SITE_MAP;
+    logger.info("site map loaded", { devices: siteMap.devices.length, demo: !config.siteMapPath && Boolean(aliyunSimulator) });
+
     const deps: ServerDeps = {
       config: effective,
       logger,
@@ -121,6 +150,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       siteMap,
       readThrough: new ReadThrough(cache, logger),
       aliyunCacheScope: tenantScope(`${aliyun.baseUrl}|${aliyun.appKey}`),
+      callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
     };
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host);

@@ -25,6 +25,8 @@ export interface Config {
      * later issue). An anonymous caller never borrows it.
      */
     serverToken?: string;
+    /** The facade's own OAuth client (client credentials with a manager login or a refresh token). */
+    oauth?: { clientId: string; clientSecret: string; username?: string; password?: string; refreshToken?: string; scope: string };
     /** Projects listed by `Query.projects`. Any project id can still be asked for by `Query.project`. */
     projectIds: string[];
     /** Whole-request timeout of one vendor command, per attempt, in ms. */
@@ -65,6 +67,12 @@ export interface Config {
     memoryMaxEntries: number;
   };
   siteMapPath?: string;
+  auth: {
+    /** The facade's API keys file (names, hashed keys, scopes, projects). */
+    apiKeysPath?: string;
+    /** Accept callers' own Akubela Bearer tokens (forwarded as they came). */
+    acceptBearer: boolean;
+  };
   /** `debug` | `info` | `warn` | `error` | `silent`. */
   logLevel: LogLevel;
   /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
@@ -105,6 +113,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[+-](0\d|1[0-4]):[0-5]\d$/.test(timeZone)) {
     problems.push(`ALIYUN_TIME_ZONE must be an offset like +08:00 or -05:00`);
   }
+  const oauthClientId = read.string("AKUBELA_CLIENT_ID");
+  if (oauthClientId && !read.string("AKUBELA_CLIENT_SECRET")) problems.push("AKUBELA_CLIENT_SECRET is required with AKUBELA_CLIENT_ID");
+  if (oauthClientId && read.string("AKUBELA_USERNAME") && !read.string("AKUBELA_PASSWORD")) problems.push("AKUBELA_PASSWORD is required with AKUBELA_USERNAME");
+  const authModes = read.list("AUTH_MODES");
+  if (authModes.length === 0) authModes.push("bearer", "apikey");
+  for (const mode of authModes) if (!["bearer", "apikey"].includes(mode)) problems.push(`AUTH_MODES must list bearer and/or apikey (got an unknown mode)`);
   const redisUrl = read.string("REDIS_URL");
   if (redisUrl && !/^(rediss?|redis\+cluster):\/\//.test(redisUrl) && !/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/.test(redisUrl)) {
     problems.push("REDIS_URL must be redis://…, rediss://…, redis+cluster://… or a list host:port,host:port");
@@ -117,6 +131,16 @@ export function loadConfig(env: Env = process.env): Config {
     akubela: {
       target: akubelaBaseUrl ? { mode: "remote", baseUrl: akubelaBaseUrl } : { mode: "simulator" },
       serverToken: read.string("AKUBELA_TOKEN"),
+      oauth: oauthClientId
+        ? {
+            clientId: oauthClientId,
+            clientSecret: read.string("AKUBELA_CLIENT_SECRET") ?? "",
+            username: read.string("AKUBELA_USERNAME"),
+            password: read.string("AKUBELA_PASSWORD"),
+            refreshToken: read.string("AKUBELA_REFRESH_TOKEN"),
+            scope: read.string("AKUBELA_SCOPE") ?? "manager",
+          }
+        : undefined,
       projectIds,
       timeoutMs: read.int("AKUBELA_TIMEOUT_MS", 10_000, 100, 120_000),
       readRetries: read.int("AKUBELA_READ_RETRIES", 2, 0, 5),
@@ -142,6 +166,10 @@ export function loadConfig(env: Env = process.env): Config {
       memoryMaxEntries: read.int("CACHE_MEMORY_MAX_ENTRIES", 10_000, 1, 10_000_000),
     },
     siteMapPath: read.string("SITE_MAP"),
+    auth: {
+      apiKeysPath: read.string("API_KEYS_FILE"),
+      acceptBearer: authModes.includes("bearer"),
+    },
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),

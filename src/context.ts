@@ -1,3 +1,4 @@
+import type { Caller, CallerSources } from "./auth/caller.js";
 import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
 import type { ReadThrough } from "./cache/read-through.js";
@@ -7,13 +8,7 @@ import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import type { Logger } from "./logger.js";
 import type { SiteMap } from "./site-map.js";
 
-/** Who is calling. Only the credential's presence is ever logged, never its value. */
-export interface Caller {
-  /** The caller's own Akubela Bearer token, forwarded to the vendor as it came. */
-  akubelaToken?: string;
-  /** The caller asked for fresh data (`Cache-Control: no-cache`): cached entries are skipped and replaced. */
-  bypassCache?: boolean;
-}
+export type { Caller } from "./auth/caller.js";
 
 /** Everything one GraphQL request sees: built per request, so loaders never leak data between callers. */
 export interface GraphContext {
@@ -36,16 +31,8 @@ export interface ServerDeps {
   readThrough: ReadThrough;
   /** Cache scope of the Aliyun reads: a hash of the app key that fetches them. */
   aliyunCacheScope: string;
-}
-
-/**
- * Reads `Authorization: Bearer …` (anything else is no credential at all) and `Cache-Control: no-cache` /
- * `max-age=0`, which asks for data fresh from the vendors.
- */
-export function callerFromHeaders(authorization: string | undefined, cacheControl?: string): Caller {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-  const bypassCache = /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/i.test(cacheControl ?? "");
-  return { ...(m ? { akubelaToken: m[1] } : {}), ...(bypassCache ? { bypassCache } : {}) };
+  /** How callers are recognised: API keys, whether vendor tokens are accepted, the server's Akubela credential. */
+  callers: CallerSources;
 }
 
 export function createContext(deps: ServerDeps, requestId: string, caller: Caller): GraphContext {
@@ -55,7 +42,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     caller,
     logger: deps.logger.child({ requestId }),
     config: deps.config,
-    akubela: new AkubelaDataSource(deps.akubelaClient, caller.akubelaToken, {
+    akubela: new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
       concurrency: deps.config.akubela.concurrency,
       pageSize: deps.config.akubela.pageSize,
       cache: {
@@ -66,6 +53,8 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
       },
     }),
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
+      // The gateway is called with the server's app key: only for callers the facade itself authenticated.
+      gatewayAllowed: caller.kind === "api-key",
       concurrency: deps.config.aliyun.concurrency,
       timeZone: deps.config.aliyun.timeZone,
       cache: {

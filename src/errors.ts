@@ -56,7 +56,7 @@ export class BadUserInputError extends AppError {
 }
 
 export class UnauthenticatedError extends AppError {
-  constructor(message = "Authentication required: send Authorization: Bearer <vendor token>", extra: Record<string, unknown> = {}) {
+  constructor(message = "Authentication required: send an API key (X-API-Key) or Authorization: Bearer <vendor token>", extra: Record<string, unknown> = {}) {
     super(message, "UNAUTHENTICATED", { ...extra, http: { status: 401 } });
   }
 }

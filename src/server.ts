@@ -7,7 +7,9 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { Kind, type OperationDefinitionNode } from "graphql";
-import { callerFromHeaders, createContext, type GraphContext, type ServerDeps } from "./context.js";
+import { identifyCaller } from "./auth/caller.js";
+import { authorize } from "./auth/policy.js";
+import { createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
 import { ExportError, parseExportPath, streamReport } from "./reports/export.js";
 import { buildServedSchema } from "./schema/build.js";
@@ -61,7 +63,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
             footer: false,
           })
         : ApolloServerPluginLandingPageDisabled(),
-      requireCredentials(),
+      authorize(deps.siteMap),
       requestLog(),
     ],
   });
@@ -111,7 +113,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
 
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(deps, requestId, callerFromHeaders(req.headers.authorization, req.headers["cache-control"])),
+      context: async () => createContext(deps, requestId, identifyCaller(req.headers, deps.callers)),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -127,8 +129,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
   async function exportReport(req: IncomingMessage, res: ServerResponse, target: NonNullable<ReturnType<typeof parseExportPath>>, url: URL, requestId: string) {
     const fail = (status: number, code: string, message: string) => sendJson(res, status, { errors: [{ message, extensions: { code } }] });
     if (req.method !== "GET") return fail(405, "METHOD_NOT_ALLOWED", "reports are read with GET");
-    const caller = callerFromHeaders(req.headers.authorization, req.headers["cache-control"]);
-    if (!caller.akubelaToken) return fail(401, "UNAUTHENTICATED", "Authentication required: send Authorization: Bearer <vendor token>");
+    const caller = identifyCaller(req.headers, deps.callers);
+    if (caller.refused) return fail(401, "UNAUTHENTICATED", `Authentication failed: ${caller.refused}`);
+    if (caller.kind === "anonymous") return fail(401, "UNAUTHENTICATED", "Authentication required: send an API key (X-API-Key) or Authorization: Bearer <vendor token>");
     const projectId = url.searchParams.get("projectId");
     if (!projectId) return fail(400, "BAD_USER_INPUT", "projectId is required (?projectId=…)");
     try {
@@ -174,28 +177,6 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
 }
 
 /** True when the operation asks for anything beyond introspection (`__schema`, `__type`, `__typename`). */
-function needsVendor(operation: OperationDefinitionNode): boolean {
-  return operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || !s.name.value.startsWith("__"));
-}
-
-/**
- * A request without credentials is answered `UNAUTHENTICATED` (HTTP 401) as soon as its operation is known, so
- * no resolver runs and no vendor call is made. Introspection stays open, for Sandbox and tooling.
- */
-function requireCredentials(): ApolloServerPlugin<GraphContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ contextValue, operation }) {
-          if (!contextValue.caller.akubelaToken && (!operation || needsVendor(operation))) {
-            throw new UnauthenticatedError();
-          }
-        },
-      };
-    },
-  };
-}
-
 /** One structured line per GraphQL request: id, operation, duration, error codes. No variables, no headers. */
 function requestLog(): ApolloServerPlugin<GraphContext> {
   return {
@@ -208,7 +189,7 @@ function requestLog(): ApolloServerPlugin<GraphContext> {
           contextValue.logger.info("graphql request", {
             operationName: operationName ?? null,
             durationMs: Math.round(performance.now() - started),
-            authenticated: Boolean(contextValue.caller.akubelaToken),
+            caller: contextValue.caller.id,
             errorCodes: [...new Set(codes)],
           });
         },

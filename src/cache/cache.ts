@@ -12,6 +12,11 @@ export interface Cache {
   get(key: string): Promise<string | undefined>;
   /** Stores `value` under `key` for `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * Stores `value` only when `key` is absent (a lock or a once-only marker); true when it was stored. A store that
+   * cannot be reached answers true: without it there is nothing to coordinate, and the caller goes ahead alone.
+   */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Removes the keys (absent keys are ignored). */
   delete(...keys: string[]): Promise<void>;
   /** Counters for operators: hits, misses, errors. */

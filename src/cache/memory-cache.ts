@@ -39,6 +39,13 @@ export class MemoryCache implements Cache {
     }
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt > this.now()) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
   async delete(...keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
   }

@@ -104,6 +104,10 @@ export class RedisCache implements Cache {
     await this.run(async () => void (await this.client.set(key, value, "PX", Math.ceil(ttlMs))), undefined);
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.run(async () => (await this.client.set(key, value, "PX", Math.ceil(ttlMs), "NX")) === "OK", true);
+  }
+
   async delete(...keys: string[]): Promise<void> {
     // One DEL per key: in a cluster the keys may live in different slots.
     await this.run(async () => void (await Promise.all(keys.map((k) => this.client.del(k)))), undefined);

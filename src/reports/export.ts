@@ -79,7 +79,8 @@ export async function streamReport(
     const error = body?.errors?.[0];
     if (error || !body?.data) {
       const code = String(error?.extensions?.code ?? "INTERNAL_SERVER_ERROR");
-      throw new ExportError(code === "UNAUTHENTICATED" ? 401 : code === "BAD_USER_INPUT" ? 400 : 502, code, error?.message ?? "the report failed");
+      const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, RATE_LIMITED: 429 }[code] ?? 502;
+      throw new ExportError(status, code, error?.message ?? "the report failed");
     }
     return body.data[report.field] as { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] };
   };

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { printSubgraphSchema } from "../../src/schema/build.js";
 import { publicDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
 
 /** A small subgraph of another team: it extends Device (an entity interface) and Account with fields of its own. */
 const MAINTENANCE_SDL = `
@@ -68,15 +68,16 @@ beforeAll(async () => {
         new RemoteGraphQLDataSource({
           url,
           willSendRequest({ request, context }) {
-            const auth = (context as { authorization?: string }).authorization;
-            if (auth) request.http?.headers.set("authorization", auth);
+            const { authorization, apiKey } = context as { authorization?: string; apiKey?: string };
+            if (authorization) request.http?.headers.set("authorization", authorization);
+            if (apiKey) request.http?.headers.set("x-api-key", apiKey);
           },
         }),
     }),
   });
   gateway = {
     server: gw,
-    url: (await startStandaloneServer(gw, { listen: { port: 0 }, context: async ({ req }) => ({ authorization: req.headers.authorization }) })).url,
+    url: (await startStandaloneServer(gw, { listen: { port: 0 }, context: async ({ req }) => ({ authorization: req.headers.authorization, apiKey: req.headers["x-api-key"] }) })).url,
   };
 }, 60_000);
 
@@ -99,7 +100,8 @@ describe("Apollo Federation 2", () => {
   });
 
   it("runs a query across both subgraphs through a real gateway; 500 Device references cost what a direct query costs", async () => {
-    const client = new GraphQLClient(gateway.url, { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } });
+    // The gateway forwards the caller's credential (here an API key: the Aliyun fields need one) to each subgraph.
+    const client = new GraphQLClient(gateway.url, { headers: { "x-api-key": TEST_API_KEYS.admin.key } });
     stack.sim.clearReceived();
     const data = await client.request<any>(
       `query($p: ID!) {

@@ -6,6 +6,7 @@ import { ClientError, GraphQLClient } from "graphql-request";
 import { startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import type { VendorCallEvent } from "../../src/datasources/akubela/client.js";
+import { hashApiKey } from "../../src/auth/api-keys.js";
 import { createLogger } from "../../src/logger.js";
 import {
   DEMO_AKUBELA_TOKEN,
@@ -40,7 +41,10 @@ export interface Stack {
   /** Raw log lines, to search for leaked secrets. */
   logText(): string;
   vendorCalls: VendorCallEvent[];
-  /** Runs an operation through a real GraphQL client; `token: null` sends no Authorization header. */
+  /**
+   * Runs an operation through a real GraphQL client. By default as the admin API key (`X-API-Key`); a `token`
+   * string is sent as the caller's own vendor Bearer token instead; `null` sends no credential.
+   */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphResult<T>>;
   close(): Promise<void>;
 }
@@ -64,12 +68,23 @@ export async function startStack(
   const sim = shared?.sim ?? (await startAkubelaSimulator({ quiet: true, ...options.sim }));
   const aliyun = shared?.aliyun ?? (await startAliyunSimulator({ quiet: true, ...options.aliyun }));
   let siteMapPath = DEMO_SITE_MAP_PATH;
+  const keysDir = await mkdtemp(join(tmpdir(), "graph-api-keys-"));
+  const apiKeysPath = join(keysDir, "api-keys.json");
+  await writeFile(
+    apiKeysPath,
+    JSON.stringify({
+      keys: Object.entries(TEST_API_KEYS).map(([name, k]) => ({ name, sha256: hashApiKey(k.key), scopes: k.scopes, projects: k.projects })),
+    }),
+  );
   if (options.siteMap !== undefined) {
     const dir = await mkdtemp(join(tmpdir(), "graph-site-map-"));
     siteMapPath = join(dir, "site-map.json");
     await writeFile(siteMapPath, JSON.stringify(options.siteMap));
   }
   const config = loadConfig({
+    API_KEYS_FILE: apiKeysPath,
+    // API-key callers use the server's Akubela credential: the simulator's demo token.
+    AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
     ALIYUN_BASE_URL: aliyun.url,
     ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
     ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
@@ -104,9 +119,10 @@ export async function startStack(
     },
     logText: () => lines.join("\n"),
     vendorCalls,
-    async gql(query, variables, token = DEMO_AKUBELA_TOKEN, headers = {}) {
+    async gql(query, variables, token, headers = {}) {
+      const credential = token === undefined ? { "x-api-key": TEST_API_KEYS.admin.key } : token === null ? {} : { authorization: `Bearer ${token}` };
       const client = new GraphQLClient(app.url, {
-        headers: { ...headers, ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+        headers: { ...headers, ...credential },
         errorPolicy: "all",
       });
       try {
@@ -135,6 +151,15 @@ export function commandsReceived(sim: AkubelaSimulator): string[] {
 }
 
 export { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID };
+
+/** The API keys every test stack accepts (`X-API-Key`), with what each may do. */
+export const TEST_API_KEYS = {
+  admin: { key: "test-admin-key-0001", scopes: ["read", "write", "door:open"], projects: ["*"] },
+  reader: { key: "test-reader-key-0002", scopes: ["read"], projects: ["*"] },
+  writer: { key: "test-writer-key-0003", scopes: ["read", "write"], projects: ["*"] },
+  opener: { key: "test-opener-key-0004", scopes: ["door:open"], projects: ["*"] },
+  secondProject: { key: "test-second-project-0005", scopes: ["read", "write", "door:open"], projects: [DEMO_SECOND_PROJECT_ID] },
+} as const;
 
 /**
  * One stack for a test file, reseeded before each test: registers the vitest hooks and returns the stack (a view

@@ -2,7 +2,8 @@ import DataLoader from "dataloader";
 import { UnauthenticatedError, UpstreamError } from "../../errors.js";
 import { ConcurrencyLimit } from "../../lib/concurrency.js";
 import { stableStringify } from "../../lib/stable-stringify.js";
-import { KEY_PREFIX, tenantScope, type ReadThrough } from "../../cache/read-through.js";
+import type { AkubelaCredential } from "../../auth/caller.js";
+import { KEY_PREFIX, type ReadThrough } from "../../cache/read-through.js";
 import { PagedList } from "../paging.js";
 import type { AkubelaClient, AkubelaCommand, AkubelaEndpoint } from "./client.js";
 import {
@@ -74,7 +75,7 @@ export class AkubelaDataSource {
 
   constructor(
     private readonly client: AkubelaClient,
-    private readonly token: string | undefined,
+    private readonly credential: AkubelaCredential | undefined,
     private readonly options: AkubelaDataSourceOptions,
   ) {
     this.limit = new ConcurrencyLimit(options.concurrency);
@@ -88,23 +89,37 @@ export class AkubelaDataSource {
    * One read from the vendor, through the shared cache when the command is cacheable. The cache key is scoped by
    * a hash of the caller's token (never the token), so no caller reads what another's credentials fetched.
    */
-  private fetch(cmd: AkubelaCommand): Promise<unknown> {
-    const token = this.requireToken();
-    const send = () => this.limit.run(() => this.client.send(cmd, token));
+  private async fetch(cmd: AkubelaCommand): Promise<unknown> {
+    const credential = this.requireCredential();
+    const send = () => this.limit.run(() => this.send(cmd, credential));
     const cache = this.options.cache;
     const ttlMs = cache?.ttlMs[cmd.command];
     if (!cache || !ttlMs) return send();
-    return cache.readThrough.read(akubelaCacheKey(token, cmd.command, cmd.param), { ttlMs, staleMs: cache.staleMs, bypass: cache.bypass }, send);
+    return cache.readThrough.read(akubelaCacheKey(credential.scope, cmd.command, cmd.param), { ttlMs, staleMs: cache.staleMs, bypass: cache.bypass }, send);
   }
 
-  private requireToken(): string {
-    if (!this.token) throw new UnauthenticatedError();
-    return this.token;
+  /**
+   * One command with the credential's token. When the vendor refuses a token the facade holds (HTTP 401), the
+   * token is refreshed once and the command sent again: the vendor refused it, so repeating it is safe, and token
+   * expiry never reaches the caller while the refresh works. A caller's own token is never refreshed.
+   */
+  private async send(cmd: AkubelaCommand, credential: AkubelaCredential): Promise<unknown> {
+    try {
+      return await this.client.send(cmd, await credential.token());
+    } catch (error) {
+      if (!(credential.refresh && error instanceof UpstreamError && error.upstream.status === 401)) throw error;
+      return this.client.send(cmd, await credential.refresh());
+    }
+  }
+
+  private requireCredential(): AkubelaCredential {
+    if (!this.credential) throw new UnauthenticatedError("No Akubela credential for this caller: send a vendor Bearer token, or configure the server's (AKUBELA_TOKEN or AKUBELA_CLIENT_ID…)");
+    return this.credential;
   }
 
   /** One read command, deduplicated within the request. */
   private read(endpoint: AkubelaEndpoint, command: string, param: Record<string, unknown>): Promise<unknown> {
-    this.requireToken();
+    this.requireCredential();
     return this.reads.load({ endpoint, command, param, kind: "read" });
   }
 
@@ -317,9 +332,9 @@ export class AkubelaDataSource {
    * this request holds is dropped, so fields resolved after the mutation read the vendor again.
    */
   private async write(endpoint: AkubelaEndpoint, command: string, param: unknown, id?: string): Promise<unknown> {
-    const token = this.requireToken();
+    const credential = this.requireCredential();
     try {
-      return await this.limit.run(() => this.client.send({ endpoint, command, param, kind: "write", id }, token));
+      return await this.limit.run(() => this.send({ endpoint, command, param, kind: "write", id }, credential));
     } finally {
       this.forget();
     }
@@ -473,8 +488,8 @@ export class AkubelaDataSource {
 }
 
 /** The shared-cache key of an Akubela read: prefix, tenant scope (a token hash), command, params. */
-export function akubelaCacheKey(token: string, command: string, param: unknown): string {
-  return `${KEY_PREFIX}:${tenantScope(token)}:akubela:${command}:${stableStringify(param)}`;
+export function akubelaCacheKey(scope: string, command: string, param: unknown): string {
+  return `${KEY_PREFIX}:${scope}:akubela:${command}:${stableStringify(param)}`;
 }
 
 function toError(error: unknown): Error {

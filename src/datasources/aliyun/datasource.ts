@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { UpstreamError } from "../../errors.js";
+import { ForbiddenError, UpstreamError } from "../../errors.js";
 import { ConcurrencyLimit } from "../../lib/concurrency.js";
 import { stableStringify } from "../../lib/stable-stringify.js";
 import type { SiteMap } from "../../site-map.js";
@@ -46,6 +46,8 @@ const IDENTITY_NOT_FOUND = "2062";
 const IOT_ID_NOT_FOUND = "2063";
 
 export interface AliyunDataSourceOptions {
+  /** Whether this caller may make the server call the gateway (with its app key): API-key callers only. */
+  gatewayAllowed: boolean;
   concurrency: number;
   /** Offset of the gateway's zone-less times. */
   timeZone: string;
@@ -84,11 +86,19 @@ export class AliyunDataSource {
       (requests) => Promise.all(requests.map((r) => this.fetch(r).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
       { cacheKeyFn: (r) => `${r.path}|${stableStringify(r.params)}` },
     );
-    this.perms = new DataLoader((keys) => this.loadPermissions(keys), { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}` });
+    this.perms = new DataLoader(async (keys) => this.loadPermissions(keys), { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}` });
+  }
+
+  /** The gateway uses the server's app key: a caller with only a vendor token of its own may not spend it. */
+  private requireGateway(): void {
+    if (!this.options.gatewayAllowed) {
+      throw new ForbiddenError("Aliyun operations use the server's app key: send an API key (X-API-Key) with the needed scope");
+    }
   }
 
   /** One gateway read, through the shared cache for the cacheable paths (persons, keep-open states). */
-  private fetch(req: AliyunRequest, bypass = this.options.cache?.bypass ?? false): Promise<unknown> {
+  private async fetch(req: AliyunRequest, bypass = this.options.cache?.bypass ?? false): Promise<unknown> {
+    this.requireGateway();
     const send = () => this.limit.run(() => this.client.send(req));
     const cache = this.options.cache;
     const which = (Object.keys(ALIYUN_READS) as (keyof typeof ALIYUN_READS)[]).find((k) => ALIYUN_READS[k].path === req.path);
@@ -253,6 +263,7 @@ export class AliyunDataSource {
   // ---- writes (never retried; each clears this request's loaders) ----
 
   private async write(which: keyof typeof ALIYUN_WRITES, params: Record<string, unknown>, id?: string): Promise<unknown> {
+    this.requireGateway();
     try {
       return await this.limit.run(() => this.client.send({ ...ALIYUN_WRITES[which], params, kind: "write", id }));
     } finally {

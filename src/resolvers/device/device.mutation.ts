@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver } from "type-graphql";
 import type { GraphContext } from "../../context.js";
 import type { AkuvoxDeviceRecord } from "../../datasources/akubela/model.js";
@@ -98,9 +98,6 @@ export class DevicePermissionCheckPayload extends MutationPayload {
 /** The id as sent: Akubela command ids are 32 hex digits, Aliyun envelope ids UUIDs. */
 const vendor_id = (type: string, uuid: string) => (type === "AkuvoxDevice" ? uuid.replace(/-/g, "") : uuid);
 
-/** The caller in an audit line: a short fingerprint of its credential, never the credential. */
-const callerFingerprint = (token: string | undefined) => (token ? `sha256:${createHash("sha256").update(token).digest("hex").slice(0, 12)}` : "anonymous");
-
 @Resolver()
 export class DeviceMutationResolver {
   @Mutation(() => DoorOpenPayload, {
@@ -123,7 +120,7 @@ export class DeviceMutationResolver {
     if (!check.ok || !device) return { userErrors: check.errors, ...none };
 
     const audit = (fields: Record<string, unknown>) =>
-      ctx.logger.info("door open", { audit: "door_open", caller: callerFingerprint(ctx.caller.akubelaToken), deviceId: input.device, ...fields });
+      ctx.logger.info("door open", { audit: "door_open", caller: ctx.caller.id, deviceId: input.device, ...fields });
 
     const requestId = randomUUID();
     let record: AkuvoxDeviceRecord | AliyunDeviceRecord;
