@@ -43,9 +43,9 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export const DEMO_QUERY = `# Demo mode: the Authorization header is already set to the demo token.
-query ProjectOverview {
-  projects {
+export const DEMO_QUERY = `# Demo mode: the X-API-Key header is already set to the demo key.
+query DemoProject {
+  project(projectId: "${DEMO_PROJECT_ID}") {
     projectId
     devices { name vendor online ... on AliyunAccessControlDevice { keepOpen } }
     buildings {
@@ -53,7 +53,7 @@ query ProjectOverview {
       residences {
         residenceNo
         familyName
-        accounts { displayName role credentials { pinCodes { number } rfCards { number } } cardPermissions { cardId expiresAt device { name } } }
+        accounts { displayName role credentials { pinCodes { createdAt } rfCards { createdAt } } cardPermissions { cardId expiresAt device { name } } }
         devices { name deviceType online relays { name } }
       }
     }

@@ -67,6 +67,17 @@ export interface Config {
     memoryMaxEntries: number;
   };
   siteMapPath?: string;
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    listSize: number;
+    /** Operations in one batched HTTP request. */
+    maxBatch: number;
+    rateLimit: { perWindow: number; windowMs: number };
+    /** How long an idempotency key's outcome is kept. */
+    idempotencyWindowMs: number;
+  };
   auth: {
     /** The facade's API keys file (names, hashed keys, scopes, projects). */
     apiKeysPath?: string;
@@ -166,6 +177,18 @@ export function loadConfig(env: Env = process.env): Config {
       memoryMaxEntries: read.int("CACHE_MEMORY_MAX_ENTRIES", 10_000, 1, 10_000_000),
     },
     siteMapPath: read.string("SITE_MAP"),
+    limits: {
+      maxDepth: read.int("QUERY_MAX_DEPTH", 12, 2, 100),
+      maxAliases: read.int("QUERY_MAX_ALIASES", 30, 0, 1000),
+      maxCost: read.int("QUERY_MAX_COST", 250_000, 10, 100_000_000),
+      listSize: read.int("QUERY_LIST_SIZE", 10, 1, 1000),
+      maxBatch: read.int("QUERY_MAX_BATCH", 10, 1, 100),
+      rateLimit: {
+        perWindow: read.int("RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
+        windowMs: 60_000,
+      },
+      idempotencyWindowMs: read.int("IDEMPOTENCY_WINDOW_SECONDS", 86_400, 1, 604_800) * 1000,
+    },
     auth: {
       apiKeysPath: read.string("API_KEYS_FILE"),
       acceptBearer: authModes.includes("bearer"),

@@ -19,7 +19,13 @@ export type ErrorCode =
   | "UPSTREAM_ERROR"
   | "UPSTREAM_TIMEOUT"
   | "UPSTREAM_UNAVAILABLE"
-  | "INTERNAL_SERVER_ERROR";
+  | "INTERNAL_SERVER_ERROR"
+  | "QUERY_TOO_DEEP"
+  | "TOO_MANY_ALIASES"
+  | "QUERY_TOO_COMPLEX"
+  | "RATE_LIMITED"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "IDEMPOTENCY_IN_PROGRESS";
 
 export type Vendor = "akubela" | "aliyun";
 
@@ -46,6 +52,13 @@ export class AppError extends GraphQLError {
   ) {
     super(message, { extensions: { ...extensions, code } });
     this.name = "AppError";
+  }
+}
+
+/** A limit of the service (depth, cost, aliases, rate, idempotency), with its HTTP status. */
+export class LimitError extends AppError {
+  constructor(message: string, code: ErrorCode, status: number, headers?: unknown) {
+    super(message, code, { http: { status, ...(headers ? { headers } : {}) } });
   }
 }
 

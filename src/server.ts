@@ -8,6 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import { identifyCaller } from "./auth/caller.js";
+import { queryLimits } from "./auth/limits.js";
 import { authorize } from "./auth/policy.js";
 import { createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
@@ -43,6 +44,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     schema,
     introspection: config.introspection,
     csrfPrevention: true,
+    // Several operations in one HTTP request are allowed, up to QUERY_MAX_BATCH (checked before Apollo sees them).
+    allowBatchedHttpRequests: true,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
     // Apollo's own messages go through our JSON logger, not the console.
@@ -64,6 +67,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
           })
         : ApolloServerPluginLandingPageDisabled(),
       authorize(deps.siteMap),
+      queryLimits(config.limits, deps.readThrough.cache),
       requestLog(),
     ],
   });
@@ -111,6 +115,11 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       }
     }
 
+    if (Array.isArray(body) && body.length > config.limits.maxBatch) {
+      return sendJson(res, 400, {
+        errors: [{ message: `The request batches ${body.length} operations; at most ${config.limits.maxBatch} are allowed`, extensions: { code: "BATCH_TOO_LARGE" } }],
+      });
+    }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
       context: async () => createContext(deps, requestId, identifyCaller(req.headers, deps.callers)),

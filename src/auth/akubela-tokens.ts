@@ -77,9 +77,12 @@ export class AkubelaTokenManager implements AkubelaCredential {
     return (await this.renew(shared)).accessToken;
   }
 
-  /** After the vendor refused `token()`'s answer: a new token, unless another instance already made one. */
-  async refresh(): Promise<string> {
-    const refused = this.current?.accessToken;
+  /**
+   * After the vendor refused `refused` (HTTP 401): a new token, unless one other than `refused` is already at hand
+   * (another request or instance renewed it meanwhile).
+   */
+  async refresh(refused: string): Promise<string> {
+    if (this.current && this.current.accessToken !== refused && this.now() < this.current.expiresAt) return this.current.accessToken;
     const shared = await this.readShared();
     if (shared && shared.accessToken !== refused && this.now() < shared.expiresAt) {
       this.current = shared;
@@ -117,8 +120,10 @@ export class AkubelaTokenManager implements AkubelaCredential {
         }
         try {
           // The lock is ours (or there is no shared cache): someone may have refreshed just before we took it.
+          // A token other than the one we are replacing, and still good, is someone else's fresh refresh: use it.
           const latest = await this.readShared();
-          if (!force && latest && latest.accessToken !== previous?.accessToken && this.now() < latest.issuedAt + (latest.expiresAt - latest.issuedAt) * 0.8) {
+          const usable = force ? latest && this.now() < latest.expiresAt : latest && this.now() < latest.issuedAt + (latest.expiresAt - latest.issuedAt) * 0.8;
+          if (latest && usable && latest.accessToken !== (refusedToken ?? previous?.accessToken)) {
             this.counters.shared++;
             return (this.current = latest);
           }

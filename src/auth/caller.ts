@@ -9,8 +9,8 @@ import type { ApiKey, ApiKeyStore, Scope } from "./api-keys.js";
  */
 export interface AkubelaCredential {
   token(): Promise<string>;
-  /** After the vendor refused the token (HTTP 401): a fresh one, once. Absent for a caller's own token. */
-  refresh?(): Promise<string>;
+  /** After the vendor refused `refused` (HTTP 401): a fresh one. Absent for a caller's own token. */
+  refresh?(refused: string): Promise<string>;
   readonly scope: string;
 }
 

@@ -17,6 +17,11 @@ export interface Cache {
    * cannot be reached answers true: without it there is nothing to coordinate, and the caller goes ahead alone.
    */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Adds one to the counter `key`, which lives `windowMs` from its first increment; answers the new count and the
+   * milliseconds left in its window, or undefined when the store cannot be reached.
+   */
+  increment(key: string, windowMs: number): Promise<{ count: number; resetMs: number } | undefined>;
   /** Removes the keys (absent keys are ignored). */
   delete(...keys: string[]): Promise<void>;
   /** Counters for operators: hits, misses, errors. */

@@ -46,6 +46,17 @@ export class MemoryCache implements Cache {
     return true;
   }
 
+  async increment(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
+    const entry = this.entries.get(key);
+    const now = this.now();
+    if (!entry || entry.expiresAt <= now) {
+      this.entries.set(key, { value: "1", expiresAt: now + windowMs });
+      return { count: 1, resetMs: windowMs };
+    }
+    entry.value = String(Number(entry.value) + 1);
+    return { count: Number(entry.value), resetMs: entry.expiresAt - now };
+  }
+
   async delete(...keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
   }

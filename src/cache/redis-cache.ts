@@ -108,6 +108,17 @@ export class RedisCache implements Cache {
     return this.run(async () => (await this.client.set(key, value, "PX", Math.ceil(ttlMs), "NX")) === "OK", true);
   }
 
+  async increment(key: string, windowMs: number): Promise<{ count: number; resetMs: number } | undefined> {
+    return this.run(async () => {
+      const count = await this.client.incr(key);
+      if (count === 1) await this.client.pexpire(key, windowMs);
+      const left = await this.client.pttl(key);
+      // A counter that lost its expiry (a crash between INCR and PEXPIRE) gets one now.
+      if (left < 0) await this.client.pexpire(key, windowMs);
+      return { count, resetMs: left > 0 ? left : windowMs };
+    }, undefined);
+  }
+
   async delete(...keys: string[]): Promise<void> {
     // One DEL per key: in a cluster the keys may live in different slots.
     await this.run(async () => void (await Promise.all(keys.map((k) => this.client.del(k)))), undefined);

@@ -11,7 +11,8 @@ afterAll(() => stack.close());
 it("the query Sandbox opens with in demo mode answers without errors, with both vendors' data", async () => {
   const res = await stack.gql(DEMO_QUERY);
   expect(res.errors).toBeUndefined();
-  const demo = res.data.projects.find((p: any) => p.projectId === DEMO_PROJECT_ID);
+  const demo = res.data.project;
+  expect(demo.projectId).toBe(DEMO_PROJECT_ID);
   expect(new Set(demo.devices.map((d: any) => d.vendor))).toEqual(new Set(["AKUVOX", "ALIYUN"]));
   const accounts = demo.buildings.flatMap((b: any) => b.residences.flatMap((r: any) => r.accounts));
   expect(accounts).toHaveLength(stack.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.size);

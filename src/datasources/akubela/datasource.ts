@@ -104,11 +104,12 @@ export class AkubelaDataSource {
    * expiry never reaches the caller while the refresh works. A caller's own token is never refreshed.
    */
   private async send(cmd: AkubelaCommand, credential: AkubelaCredential): Promise<unknown> {
+    const token = await credential.token();
     try {
-      return await this.client.send(cmd, await credential.token());
+      return await this.client.send(cmd, token);
     } catch (error) {
       if (!(credential.refresh && error instanceof UpstreamError && error.upstream.status === 401)) throw error;
-      return this.client.send(cmd, await credential.refresh());
+      return this.client.send(cmd, await credential.refresh(token));
     }
   }
 
