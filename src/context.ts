@@ -1,6 +1,7 @@
 import type { Caller, CallerSources } from "./auth/caller.js";
 import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
+import type { Cache } from "./cache/cache.js";
 import type { ReadThrough } from "./cache/read-through.js";
 import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
 import type { AliyunClient } from "./datasources/aliyun/client.js";
@@ -18,6 +19,8 @@ export interface GraphContext {
   config: Config;
   akubela: AkubelaDataSource;
   aliyun: AliyunDataSource;
+  /** The shared cache (idempotency records, locks). */
+  cache: Cache;
 }
 
 /** Long-lived parts shared by every request. */
@@ -40,6 +43,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
   return {
     requestId,
     caller,
+    cache: deps.readThrough.cache,
     logger: deps.logger.child({ requestId }),
     config: deps.config,
     akubela: new AkubelaDataSource(deps.akubelaClient, caller.akubela, {

@@ -1,5 +1,6 @@
-import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver } from "type-graphql";
+import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
+import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { CredentialCommand } from "../../datasources/akubela/datasource.js";
 import { AccountRole, type AccountRecord, type CredentialsRecord } from "../../datasources/akubela/model.js";
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
@@ -21,6 +22,9 @@ registerEnumType(CredentialImportKind, {
 
 @InputType({ description: "A new account in a residence (`create_user_info`)." })
 export class AccountCreateInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: "The residence (a `Residence` ID)." })
   residence!: string;
 
@@ -42,6 +46,9 @@ export class AccountCreateInput {
 
 @InputType({ description: "Several new accounts at once (`batch_create_user_info`): all created, or none." })
 export class AccountsCreateInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => [AccountCreateInput], { description: "The accounts (1 to 100), of one project." })
   accounts!: AccountCreateInput[];
 }
@@ -93,6 +100,9 @@ export class CredentialsImportInput extends FileImportInput {
 
 @InputType({ description: "A PIN code or RF card for an account." })
 export class CredentialNumberInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: "The account (an `Account` ID)." })
   account!: string;
 
@@ -102,6 +112,9 @@ export class CredentialNumberInput {
 
 @InputType({ description: "A face picture for an account (`create_user_face_access_info`)." })
 export class FaceCreateInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: "The account (an `Account` ID)." })
   account!: string;
 
@@ -201,6 +214,7 @@ export class AccountMutationResolver {
   }
 
   @Mutation(() => AccountPayload, { description: "Creates an account in a residence." })
+  @UseMiddleware(Idempotent)
   async accountCreate(@Arg("input", () => AccountCreateInput, { description: "The account." }) input: AccountCreateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
     const check = new InputErrors();
     const ids = checkAccountCreate(check, input, "input");
@@ -214,6 +228,7 @@ export class AccountMutationResolver {
   }
 
   @Mutation(() => AccountsCreatePayload, { description: "Creates several accounts at once: all, or none when the vendor rejects one." })
+  @UseMiddleware(Idempotent)
   async accountsCreate(@Arg("input", () => AccountsCreateInput, { description: "The accounts." }) input: AccountsCreateInput, @Ctx() ctx: GraphContext): Promise<AccountsCreatePayload> {
     const check = new InputErrors();
     const all = check.items(input.accounts, "input.accounts", 100) ?? [];
@@ -299,16 +314,19 @@ export class AccountMutationResolver {
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a PIN code (unique in the project)." })
+  @UseMiddleware(Idempotent)
   pinCodeCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the PIN." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "create_user_pin_code_access_info", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account an RF card (unique in the project)." })
+  @UseMiddleware(Idempotent)
   rfCardCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the card number." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "create_user_rf_card_access_info", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a face (one per account)." })
+  @UseMiddleware(Idempotent)
   faceCreate(@Arg("input", () => FaceCreateInput, { description: "The account and its picture." }) input: FaceCreateInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "create_user_face_access_info", "input.pictureUrl", input.pictureUrl, null, "");
   }

@@ -1,5 +1,6 @@
-import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, registerEnumType, Resolver } from "type-graphql";
+import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
+import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import { ALIYUN_LIMITS } from "../../datasources/aliyun/datasource.js";
 import type { AliyunPersonRecord } from "../../datasources/aliyun/model.js";
 import { formatVendorDateTimeAt } from "../../lib/time.js";
@@ -58,12 +59,18 @@ export class CardPermissionInput {
 
 @InputType({ description: "Card permissions to grant or revoke, any number: the facade sends them 1000 a call." })
 export class CardPermissionsInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => [CardPermissionInput], { description: "The permissions (1 to 10,000)." })
   permissions!: CardPermissionInput[];
 }
 
 @InputType({ description: "A QR code to generate for a person (`/homelink/common/qrcode/generate`)." })
 export class QrCodeGenerateInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: PERSON_DESCRIPTION })
   person!: string;
 
@@ -112,6 +119,9 @@ export class QrCodePermissionsRemoveInput {
     "A QR code generated and configured in one call (the gateway's legacy `/entrance/paas/perm/qrcode/generate`, not recommended, 500 devices a call): more devices get one code per 500.",
 })
 export class QrCodeGrantInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: PERSON_DESCRIPTION })
   person!: string;
 
@@ -316,6 +326,7 @@ export class AliyunMutationResolver {
     description:
       "Grants card permissions, any number (`/entrance/paas/perm/card/batchmodify`, 1000 a call). Accounts without an Aliyun person get one first. Records the gateway could not apply are in `userErrors`.",
   })
+  @UseMiddleware(Idempotent)
   async cardPermissionsGrant(@Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput, @Ctx() ctx: GraphContext): Promise<CardPermissionsPayload> {
     const { check, rows } = this.checkPermissions(ctx, input, true);
     if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0, personsCreated: [] };
@@ -326,6 +337,7 @@ export class AliyunMutationResolver {
   }
 
   @Mutation(() => CardPermissionsPayload, { description: "Revokes card permissions, any number (`/entrance/paas/perm/card/batchdelete`, 1000 a call)." })
+  @UseMiddleware(Idempotent)
   async cardPermissionsRevoke(@Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput, @Ctx() ctx: GraphContext): Promise<CardPermissionsPayload> {
     const { check, rows } = this.checkPermissions(ctx, input, false);
     if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0, personsCreated: [] };
@@ -334,6 +346,7 @@ export class AliyunMutationResolver {
   }
 
   @Mutation(() => QrCodePayload, { description: "Generates a QR code for a person; give it permissions with `qrCodePermissionsSet`." })
+  @UseMiddleware(Idempotent)
   async qrCodeGenerate(@Arg("input", () => QrCodeGenerateInput, { description: "The person." }) input: QrCodeGenerateInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const ref = this.person(ctx, check, input.person, "input.person");
@@ -399,6 +412,7 @@ export class AliyunMutationResolver {
     description:
       "Generates a QR code and gives it permissions in one call (the gateway's legacy path): at most 24 hours of validity, starting now or later. More than 500 devices get one code per 500.",
   })
+  @UseMiddleware(Idempotent)
   async qrCodeGrant(@Arg("input", () => QrCodeGrantInput, { description: "The person, devices and validity." }) input: QrCodeGrantInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const ref = this.person(ctx, check, input.person, "input.person");

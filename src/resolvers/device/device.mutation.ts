@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver } from "type-graphql";
+import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
+import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { AkuvoxDeviceRecord } from "../../datasources/akubela/model.js";
 import type { AliyunDeviceRecord } from "../../datasources/aliyun/model.js";
 import { UpstreamError } from "../../errors.js";
@@ -28,6 +29,9 @@ registerEnumType(DoorOpenOutcome, {
 
 @InputType({ description: "A door to open." })
 export class DoorOpenInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: "The device: an `AkuvoxDevice` or an `AliyunAccessControlDevice` ID." })
   device!: string;
 
@@ -104,6 +108,7 @@ export class DeviceMutationResolver {
     description:
       "Opens a door now: `trigger_akuvox_remote_open_door` for an Akuvox device, the gateway's `remoteOpen` for an Aliyun one. Never retried; every call writes one audit log line.",
   })
+  @UseMiddleware(Idempotent)
   async doorOpen(@Arg("input", () => DoorOpenInput, { description: "The door." }) input: DoorOpenInput, @Ctx() ctx: GraphContext): Promise<DoorOpenPayload> {
     const check = new InputErrors();
     const device = check.id(input.device, "input.device", "AkuvoxDevice", "AliyunAccessControlDevice");

@@ -1,5 +1,6 @@
-import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from "type-graphql";
+import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
+import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
 import { formatVendorDateTime } from "../../lib/time.js";
 import { residenceRef, type ResidenceRef } from "../common/refs.js";
@@ -11,6 +12,9 @@ import { Residence } from "./residence.type.js";
 
 @InputType({ description: "A temporary door code for a residence (`create_akuvox_open_door_temp_key_config`)." })
 export class ResidenceTempKeyCreateInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: "The residence (a `Residence` ID)." })
   residence!: string;
 
@@ -75,6 +79,7 @@ export class OpenDoorConfigUpdatePayload extends MutationPayload {
 @Resolver()
 export class ResidenceMutationResolver {
   @Mutation(() => ResidenceTempKeyCreatePayload, { description: "Creates a temporary door code for a residence." })
+  @UseMiddleware(Idempotent)
   async residenceTempKeyCreate(
     @Arg("input", () => ResidenceTempKeyCreateInput, { description: "The code to create." }) input: ResidenceTempKeyCreateInput,
     @Ctx() ctx: GraphContext,

@@ -1,5 +1,6 @@
-import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from "type-graphql";
+import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
+import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import { RepeatMode, Weekday, type VisitorTempKeyDetailRecord } from "../../datasources/akubela/model.js";
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
 import { VisitorTempKey } from "./visitor-temp-key.type.js";
@@ -25,6 +26,9 @@ export class VisitorKeyDeviceInput {
 
 @InputType({ description: "A visitor key to create for a residence (`create_visitor_temp_key_info`)." })
 export class VisitorTempKeyCreateInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => ID, { description: "The residence the visitor comes to (a `Residence` ID)." })
   residence!: string;
 
@@ -77,6 +81,7 @@ export class VisitorTempKeysDeletePayload extends MutationPayload {
 @Resolver()
 export class VisitorTempKeyMutationResolver {
   @Mutation(() => VisitorTempKeyCreatePayload, { description: "Creates a visitor key for a residence on chosen devices and doors." })
+  @UseMiddleware(Idempotent)
   async visitorTempKeyCreate(
     @Arg("input", () => VisitorTempKeyCreateInput, { description: "The key to create." }) input: VisitorTempKeyCreateInput,
     @Ctx() ctx: GraphContext,

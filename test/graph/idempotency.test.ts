@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toGlobalId } from "../../src/lib/global-id.js";
+import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+
+const OPEN = `mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome vendorRequestId relayId device { name } userErrors { code } } }`;
+const PIN = `mutation($input: CredentialNumberInput!) { pinCodeCreate(input: $input) { pinCode { id number createdAt } userErrors { code } } }`;
+
+let redis: RedisServer;
+let a: Stack;
+let b: Stack;
+beforeAll(async () => {
+  redis = await startRedis();
+  a = await startStack({ env: { REDIS_URL: redis.url } });
+  b = await startStack({ env: { REDIS_URL: redis.url }, shareSimulatorsWith: a });
+});
+afterAll(async () => {
+  await b.close();
+  await a.close();
+  await redis.stop();
+});
+
+const iotId = () => [...a.aliyun.state.devices.keys()][0];
+const account = () => [...a.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.values()][0];
+
+describe("idempotency keys on doorOpen and the create mutations", () => {
+  it("a repeat on another instance returns the first outcome without opening the door again", async () => {
+    const input = { device: toGlobalId("AliyunAccessControlDevice", iotId()), idempotencyKey: "open-1" };
+    const first = await a.gql(OPEN, { input });
+    const again = await b.gql(OPEN, { input });
+    expect(first.data.doorOpen.outcome).toBe("OPENED");
+    expect(again.data).toEqual(first.data);
+    expect(a.aliyun.calls("/cloud/thing/service/invoke")).toHaveLength(1);
+    expect(a.aliyun.state.remoteOpens).toHaveLength(1);
+  });
+
+  it("concurrent repeats: one vendor call, every caller the same answer", async () => {
+    a.aliyun.clearReceived();
+    const input = { device: toGlobalId("AliyunAccessControlDevice", iotId()), idempotencyKey: "open-concurrent" };
+    a.aliyun.injectFault({ kind: "latency", latencyMs: 300, path: "/cloud/thing/service/invoke", times: 1 });
+    const answers = await Promise.all([a.gql(OPEN, { input }), b.gql(OPEN, { input }), a.gql(OPEN, { input })]);
+    expect(new Set(answers.map((r) => JSON.stringify(r.data))).size).toBe(1);
+    expect(a.aliyun.calls("/cloud/thing/service/invoke")).toHaveLength(1);
+  });
+
+  it("an UNKNOWN outcome (timeout) is kept too: the repeat does not risk a second opening", async () => {
+    a.aliyun.clearReceived();
+    a.aliyun.injectFault({ kind: "no_answer", path: "/cloud/thing/service/invoke", times: 1 });
+    const input = { device: toGlobalId("AliyunAccessControlDevice", iotId()), idempotencyKey: "open-timeout" };
+    const first = await a.gql(OPEN, { input });
+    expect(first.data.doorOpen.outcome).toBe("UNKNOWN");
+    const again = await b.gql(OPEN, { input });
+    expect(again.data.doorOpen.outcome).toBe("UNKNOWN");
+    expect(a.aliyun.calls("/cloud/thing/service/invoke")).toHaveLength(1);
+  });
+
+  it("the same key with another input: 409 IDEMPOTENCY_KEY_REUSED, nothing sent", async () => {
+    a.aliyun.clearReceived();
+    const other = { device: toGlobalId("AliyunAccessControlDevice", [...a.aliyun.state.devices.keys()][1]), idempotencyKey: "open-1" };
+    const res = await a.gql(OPEN, { input: other });
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: "IDEMPOTENCY_KEY_REUSED" } });
+    expect(a.aliyun.received()).toHaveLength(0);
+  });
+
+  it("a create repeated returns the same object (no second PIN), and keys are scoped to the caller and the mutation", async () => {
+    a.sim.clearReceived();
+    const acc = account();
+    const input = { account: toGlobalId("Account", DEMO_PROJECT_ID, acc.residence_id, acc.account_id), number: "55667788", idempotencyKey: "pin-1" };
+    const first = await a.gql(PIN, { input });
+    const again = await b.gql(PIN, { input });
+    expect(first.data.pinCodeCreate.pinCode.number).toBe("55667788");
+    expect(again.data).toEqual(first.data);
+    expect(a.sim.calls("create_user_pin_code_access_info")).toHaveLength(1);
+    // Another caller with the same key is a request of its own: it reaches the vendor, which refuses the duplicate PIN.
+    const otherCaller = await a.gql(PIN, { input }, null, { "x-api-key": TEST_API_KEYS.writer.key });
+    expect(otherCaller.data.pinCodeCreate).toMatchObject({ pinCode: null, userErrors: [{ code: "conflict" }] });
+    expect(a.sim.calls("create_user_pin_code_access_info")).toHaveLength(2);
+    const keys = (await redis.cli("--scan", "--pattern", "acg:v1:idem:*")).trim().split("\n");
+    expect(keys.length).toBeGreaterThanOrEqual(4);
+    expect(keys.join("\n")).not.toMatch(/pin-1|open-1|55667788/);
+  });
+});
