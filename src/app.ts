@@ -151,6 +151,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       readThrough: new ReadThrough(cache, logger),
       aliyunCacheScope: tenantScope(`${aliyun.baseUrl}|${aliyun.appKey}`),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
+      readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl! },
     };
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host);
@@ -162,8 +163,10 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       siteMap,
       cache: deps.readThrough,
       async stop() {
+        // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.
         await server.stop();
         await cache?.close();
+        logger.info("cache closed", { kind: cache?.kind });
         await simulator?.close();
         await aliyunSimulator?.close();
       },

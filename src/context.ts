@@ -36,6 +36,8 @@ export interface ServerDeps {
   aliyunCacheScope: string;
   /** How callers are recognised: API keys, whether vendor tokens are accepted, the server's Akubela credential. */
   callers: CallerSources;
+  /** What `/readyz` probes. */
+  readiness: { akubelaUrl: string; aliyunUrl: string };
 }
 
 export function createContext(deps: ServerDeps, requestId: string, caller: Caller): GraphContext {

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { startApp } from "./app.js";
+import { DEMO_API_KEY, startApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/index.js";
@@ -19,8 +19,10 @@ const logger = createLogger(config.logLevel);
 const app = await startApp(config, logger);
 logger.info("graph ready", { url: app.url, demo: Boolean(app.simulator) });
 if (app.simulator) {
-  // Printed for the newcomer: the demo token is public and opens only the simulator.
-  console.log(`\n  Graph:      ${app.url}  (open it in a browser for Apollo Sandbox)\n  Demo token: Authorization: Bearer ${DEMO_AKUBELA_TOKEN}\n`);
+  // Printed for the newcomer: the demo credentials are public and open only the built-in simulators.
+  console.log(
+    `\n  Graph:        ${app.url}  (open it in a browser for Apollo Sandbox)\n  Demo API key: X-API-Key: ${DEMO_API_KEY}\n  (or a vendor token: Authorization: Bearer ${DEMO_AKUBELA_TOKEN}, Akubela data only)\n`,
+  );
 }
 
 let stopping = false;
@@ -28,10 +30,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    logger.info("shutting down", { signal });
+    logger.info("shutting down: finishing requests in flight", { signal });
     app.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error("stop failed", { error: String(error) });
+        process.exit(1);
+      },
     );
   });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import got from "got";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
@@ -88,6 +89,11 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     res.setHeader("x-request-id", requestId);
 
     if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok", cache: deps.readThrough.stats() });
+    if (url.pathname === "/readyz") {
+      const checks = await readiness();
+      const ready = Object.values(checks).every((c) => c === "ok");
+      return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
+    }
     if (url.pathname === "/" && req.method === "GET") {
       res.writeHead(302, { location: "/graphql" }).end();
       return;
@@ -132,6 +138,27 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
+  }
+
+  /**
+   * `/readyz`: whether the configured dependencies answer: each vendor's base URL (any HTTP answer counts: the
+   * host is up), and the cache when it is Redis. Checked at most every 2 s, so probes never load the vendors.
+   */
+  let lastReadiness: { at: number; checks: Record<string, string> } | undefined;
+  async function readiness(): Promise<Record<string, string>> {
+    if (lastReadiness && Date.now() - lastReadiness.at < 2000) return lastReadiness.checks;
+    const reach = async (url: string) => {
+      try {
+        await got.get(url, { timeout: { request: 1500 }, throwHttpErrors: false, retry: { limit: 0 }, followRedirect: false });
+        return "ok";
+      } catch (error) {
+        return `unreachable (${(error as { code?: string }).code ?? "error"})`;
+      }
+    };
+    const [akubela, aliyun] = await Promise.all([reach(deps.readiness.akubelaUrl), reach(deps.readiness.aliyunUrl)]);
+    const cache = deps.readThrough.cache.kind === "memory" || deps.readThrough.cache.ready() ? "ok" : "unreachable";
+    lastReadiness = { at: Date.now(), checks: { akubela, aliyun, cache } };
+    return lastReadiness.checks;
   }
 
   /** `GET /reports/<name>.csv|.json?projectId=…`, authenticated like the graph. */
