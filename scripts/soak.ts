@@ -1,0 +1,194 @@
+/**
+ * `npm run soak`: N concurrent clients for T seconds of mixed queries and mutations against the graph, with the
+ * vendor simulators in a child process on loopback (so the memory measured is the facade's alone). Bounded: it
+ * stops by itself. Prints requests, errors, p50/p99 and the facade's memory (heap after GC, RSS) at start and end.
+ *
+ *   SOAK_CLIENTS (default 16)   SOAK_SECONDS (default 30)   SOAK_LATENCY_MS (vendor latency, default 5)
+ *   REDIS_URL (optional: the shared cache on Redis instead of in-process)
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { toGlobalId } from "../src/lib/global-id.js";
+import { createLogger } from "../src/logger.js";
+import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
+import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
+
+const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16);
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
+const LATENCY = Number(process.env.SOAK_LATENCY_MS ?? 5);
+if (!(CLIENTS >= 1 && CLIENTS <= 256 && SECONDS >= 1 && SECONDS <= 3600)) throw new Error("SOAK_CLIENTS must be 1..256 and SOAK_SECONDS 1..3600");
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitFor(url: string) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(url, { method: "POST" });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+const memory = () => {
+  gc?.();
+  const m = process.memoryUsage();
+  return { heapMB: +(m.heapUsed / 2 ** 20).toFixed(1), rssMB: +(m.rss / 2 ** 20).toFixed(1) };
+};
+
+// ---- the vendors, in a child process --------------------------------------------------------------------------
+const [akubelaPort, aliyunPort] = [await freePort(), await freePort()];
+const sims = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./simulators.ts", import.meta.url))], {
+  env: { ...process.env, AKUBELA_SIM_PORT: String(akubelaPort), ALIYUN_SIM_PORT: String(aliyunPort), SIM_LATENCY_MS: String(LATENCY) },
+  stdio: "ignore",
+});
+const stopSims = () => sims.kill("SIGTERM");
+process.on("exit", stopSims);
+await waitFor(`http://127.0.0.1:${akubelaPort}/`);
+await waitFor(`http://127.0.0.1:${aliyunPort}/`);
+
+// ---- the facade, in this process -------------------------------------------------------------------------------
+const config = loadConfig({
+  HOST: "127.0.0.1",
+  PORT: "0",
+  AKUBELA_BASE_URL: `http://127.0.0.1:${akubelaPort}`,
+  AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
+  AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
+  ALIYUN_BASE_URL: `http://127.0.0.1:${aliyunPort}`,
+  ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
+  ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
+  SITE_MAP: DEMO_SITE_MAP_PATH,
+  API_KEYS_FILE: DEMO_API_KEYS_PATH,
+  RATE_LIMIT_PER_MINUTE: "1000000",
+  LOG_LEVEL: "warn",
+  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+});
+const logger = createLogger(config.logLevel, {}, () => {});
+const app = await startApp(config, logger);
+
+// ---- the workload: what the demo property offers -----------------------------------------------------------------
+const seed = createAkubelaSeed();
+const project = seed.projects.get(DEMO_PROJECT_ID)!;
+const accounts = [...project.accounts.values()];
+const iotIds = [...createAliyunSeed().devices.values()].filter((d) => d.online).map((d) => d.iotId);
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+const A = (a: (typeof accounts)[number]) => toGlobalId("Account", DEMO_PROJECT_ID, a.residence_id, a.account_id);
+
+async function gql(query: string, variables: Record<string, unknown>): Promise<{ ok: boolean; data?: any }> {
+  const res = await fetch(app.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": DEMO_API_KEY },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  const payloadErrors = body.data && Object.values(body.data).some((v: any) => Array.isArray(v?.userErrors) && v.userErrors.length > 0);
+  return { ok: res.status === 200 && !body.errors && !payloadErrors, data: body.data };
+}
+
+/** Each operation returns whether it succeeded; the mix is about 60 % reads, 25 % writes, 10 % doors, 5 % reports. */
+const OPERATIONS: [number, string, () => Promise<boolean>][] = [
+  [25, "residence page", async () => {
+    const a = pick(accounts);
+    return (await gql(`query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { residenceNo devices { name relays { name } } openDoorConfig { nfc { enabled } } openDoorHistory(first: 10) { nodes { occurredAt } } } }`, { p: DEMO_PROJECT_ID, r: a.residence_id })).ok;
+  }],
+  [20, "account credentials", async () => {
+    const a = pick(accounts);
+    return (await gql(`query($p: ID!, $r: ID!, $a: ID!) { account(projectId: $p, residenceId: $r, accountId: $a) { displayName credentials { pinCodes { id } rfCards { id } } cardPermissions { cardId } } }`, { p: DEMO_PROJECT_ID, r: a.residence_id, a: a.account_id })).ok;
+  }],
+  [15, "accounts page", async () => (await gql(`query($p: ID!) { project(projectId: $p) { accounts(first: 50) { totalCount nodes { displayName residence { residenceNo } } } } }`, { p: DEMO_PROJECT_ID })).ok],
+  [15, "PIN create + delete", async () => {
+    const a = pick(accounts);
+    const created = await gql(`mutation($input: CredentialNumberInput!) { pinCodeCreate(input: $input) { pinCode { id } userErrors { code } } }`, { input: { account: A(a), number: String(10_000_000 + Math.floor(Math.random() * 89_999_999)) } });
+    if (!created.ok || !created.data.pinCodeCreate.pinCode) return false;
+    return (await gql(`mutation($input: CredentialDeleteInput!) { credentialDelete(input: $input) { userErrors { code } } }`, { input: { id: created.data.pinCodeCreate.pinCode.id } })).ok;
+  }],
+  [10, "keep-open toggle", async () => (await gql(`mutation($input: KeepOpenSetInput!) { keepOpenSet(input: $input) { userErrors { code } } }`, { input: { device: toGlobalId("AliyunAccessControlDevice", pick(iotIds)), keepOpen: Math.random() < 0.5 } })).ok],
+  [10, "door opening", async () => {
+    if (Math.random() < 0.5) return (await gql(`mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome userErrors { code } } }`, { input: { device: toGlobalId("AliyunAccessControlDevice", pick(iotIds)) } })).ok;
+    const a = pick(accounts);
+    const device = residenceDevices(project, project.residences.get(a.residence_id)!).find((d) => d.online && d.relays.length > 0);
+    if (!device) return true;
+    const res = await gql(`mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome userErrors { code } } }`, {
+      input: { device: toGlobalId("AkuvoxDevice", DEMO_PROJECT_ID, device.mac), residence: toGlobalId("Residence", DEMO_PROJECT_ID, a.residence_id) },
+    });
+    return res.ok && res.data.doorOpen.outcome === "OPENED";
+  }],
+  [5, "report page", async () => (await gql(`query($p: ID!) { devicesReport(projectId: $p, first: 100) { totalCount nodes { deviceKey online } } }`, { p: DEMO_PROJECT_ID })).ok],
+];
+const totalWeight = OPERATIONS.reduce((s, [w]) => s + w, 0);
+const pickOperation = () => {
+  let r = Math.random() * totalWeight;
+  for (const op of OPERATIONS) if ((r -= op[0]) < 0) return op;
+  return OPERATIONS[0];
+};
+
+// ---- run -------------------------------------------------------------------------------------------------------
+async function runFor(ms: number, record: boolean) {
+  const durations: number[] = [];
+  const errors = new Map<string, number>();
+  const end = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (Date.now() < end) {
+        const [, name, op] = pickOperation();
+        const started = performance.now();
+        let ok = false;
+        try {
+          ok = await op();
+        } catch {
+          ok = false;
+        }
+        if (record) {
+          durations.push(performance.now() - started);
+          if (!ok) errors.set(name, (errors.get(name) ?? 0) + 1);
+        }
+      }
+    }),
+  );
+  return { durations, errors };
+}
+
+process.stderr.write(`soak: ${CLIENTS} clients for ${SECONDS} s, vendor latency ${LATENCY} ms, cache ${config.redisUrl ? "redis" : "in-process"}${gc ? "" : " (run with --expose-gc for exact heap figures)"}\n`);
+await runFor(Math.min(3000, SECONDS * 200), false); // warm-up: caches, JIT
+const start = memory();
+const t0 = Date.now();
+const { durations, errors } = await runFor(SECONDS * 1000, true);
+const elapsed = (Date.now() - t0) / 1000;
+const end = memory();
+durations.sort((a, b) => a - b);
+const q = (p: number) => +(durations[Math.min(durations.length - 1, Math.floor(p * durations.length))] ?? 0).toFixed(1);
+const errorCount = [...errors.values()].reduce((s, n) => s + n, 0);
+const result = {
+  clients: CLIENTS,
+  seconds: SECONDS,
+  vendorLatencyMs: LATENCY,
+  requests: durations.length,
+  perSecond: +(durations.length / elapsed).toFixed(1),
+  errors: errorCount,
+  errorsByOperation: Object.fromEntries(errors),
+  p50Ms: q(0.5),
+  p99Ms: q(0.99),
+  memoryStart: start,
+  memoryEnd: end,
+  heapGrowthMB: +(end.heapMB - start.heapMB).toFixed(1),
+};
+console.log(JSON.stringify(result, null, 2));
+console.log(
+  `\n${result.requests} requests in ${elapsed.toFixed(1)} s (${result.perSecond}/s), ${errorCount} errors, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; ` +
+    `heap ${start.heapMB} → ${end.heapMB} MB, rss ${start.rssMB} → ${end.rssMB} MB`,
+);
+await app.stop();
+stopSims();
+process.exit(errorCount === 0 ? 0 : 1);
