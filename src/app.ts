@@ -18,6 +18,7 @@ import {
   type AliyunSimulator,
 } from "./simulators/aliyun/index.js";
 import type { Logger } from "./logger.js";
+import { CollectedCounter, Metrics } from "./metrics.js";
 import { createServer, type GraphServer, type ServerOptions } from "./server.js";
 import {
   DEMO_AKUBELA_TOKEN,
@@ -40,6 +41,7 @@ export interface App {
   siteMap: SiteMap;
   /** The shared cache with its counters. */
   cache: ReadThrough;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,12 @@ export const DEMO_SITE_MAP_PATH = fileURLToPath(new URL("../config/demo-site-map
  * simulator, started in-process, and the graph talks to it over real HTTP (demo mode).
  */
 export async function startApp(config: Config, logger: Logger, hooks: { onVendorCall?: (e: VendorCallEvent) => void } = {}): Promise<App> {
+  const metrics = new Metrics();
+  const onVendorCall = (e: VendorCallEvent) => {
+    metrics.vendorCalls.inc({ vendor: e.vendor, command: e.command, outcome: e.outcome });
+    metrics.vendorCallDuration.observe({ vendor: e.vendor, command: e.command }, e.durationMs / 1000);
+    hooks.onVendorCall?.(e);
+  };
   let simulator: AkubelaSimulator | undefined;
   let aliyunSimulator: AliyunSimulator | undefined;
   let cache: Cache | undefined;
@@ -136,7 +144,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
         timeoutMs: config.akubela.timeoutMs,
         readRetries: config.akubela.readRetries,
         logger,
-        onCall: hooks.onVendorCall,
+        onCall: onVendorCall,
       }),
       aliyunClient: new AliyunClient({
         baseUrl: aliyun.baseUrl!,
@@ -145,14 +153,21 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
         timeoutMs: config.aliyun.timeoutMs,
         readRetries: config.aliyun.readRetries,
         logger,
-        onCall: hooks.onVendorCall,
+        onCall: onVendorCall,
       }),
       siteMap,
       readThrough: new ReadThrough(cache, logger),
       aliyunCacheScope: tenantScope(`${aliyun.baseUrl}|${aliyun.appKey}`),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
       readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl! },
+      metrics,
     };
+    metrics.collect(
+      new CollectedCounter("cache_operations_total", "Shared-cache lookups by result (hit, miss, error), and stale answers, bypasses and joined fetches.", () => {
+        const st = deps.readThrough.stats();
+        return (["hits", "misses", "errors", "stale", "bypassed", "joined"] as const).map((k) => ({ labels: { result: k }, value: st[k] }));
+      }),
+    );
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host);
     return {
@@ -162,6 +177,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       aliyunSimulator,
       siteMap,
       cache: deps.readThrough,
+      metrics,
       async stop() {
         // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.
         await server.stop();

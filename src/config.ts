@@ -67,6 +67,11 @@ export interface Config {
     memoryMaxEntries: number;
   };
   siteMapPath?: string;
+  /**
+   * Benchmark baseline only (`NAIVE_NO_LOADERS=true`): no per-request deduplication or batching, as a facade without
+   * DataLoader would be. Together with the cache TTLs at 0 it is the naive configuration `npm run bench` compares.
+   */
+  naive: boolean;
   limits: {
     maxDepth: number;
     maxAliases: number;
@@ -177,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
       memoryMaxEntries: read.int("CACHE_MEMORY_MAX_ENTRIES", 10_000, 1, 10_000_000),
     },
     siteMapPath: read.string("SITE_MAP"),
+    naive: read.bool("NAIVE_NO_LOADERS", false),
     limits: {
       maxDepth: read.int("QUERY_MAX_DEPTH", 12, 2, 100),
       maxAliases: read.int("QUERY_MAX_ALIASES", 30, 0, 1000),

@@ -7,6 +7,7 @@ import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubel
 import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
 
 export type { Caller } from "./auth/caller.js";
@@ -36,6 +37,7 @@ export interface ServerDeps {
   aliyunCacheScope: string;
   /** How callers are recognised: API keys, whether vendor tokens are accepted, the server's Akubela credential. */
   callers: CallerSources;
+  metrics: Metrics;
   /** What `/readyz` probes. */
   readiness: { akubelaUrl: string; aliyunUrl: string };
 }
@@ -51,6 +53,8 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     akubela: new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
       concurrency: deps.config.akubela.concurrency,
       pageSize: deps.config.akubela.pageSize,
+      naive: deps.config.naive,
+      onBatch: (loader, size) => deps.metrics.loaderBatchSize.observe({ loader }, size),
       cache: {
         readThrough: deps.readThrough,
         ttlMs: Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
@@ -61,6 +65,8 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
       // The gateway is called with the server's app key: only for callers the facade itself authenticated.
       gatewayAllowed: caller.kind === "api-key",
+      naive: deps.config.naive,
+      onBatch: (loader, size) => deps.metrics.loaderBatchSize.observe({ loader }, size),
       concurrency: deps.config.aliyun.concurrency,
       timeZone: deps.config.aliyun.timeZone,
       cache: {

@@ -13,6 +13,7 @@ import { queryLimits } from "./auth/limits.js";
 import { authorize } from "./auth/policy.js";
 import { createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
+import type { Metrics } from "./metrics.js";
 import { ExportError, parseExportPath, streamReport } from "./reports/export.js";
 import { buildServedSchema } from "./schema/build.js";
 
@@ -69,7 +70,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
         : ApolloServerPluginLandingPageDisabled(),
       authorize(deps.siteMap),
       queryLimits(config.limits, deps.readThrough.cache),
-      requestLog(),
+      requestLog(deps.metrics),
     ],
   });
   await apollo.start();
@@ -89,6 +90,10 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     res.setHeader("x-request-id", requestId);
 
     if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok", cache: deps.readThrough.stats() });
+    if (url.pathname === "/metrics" && req.method === "GET") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(deps.metrics.render());
+      return;
+    }
     if (url.pathname === "/readyz") {
       const checks = await readiness();
       const ready = Object.values(checks).every((c) => c === "ok");
@@ -214,7 +219,7 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
 
 /** True when the operation asks for anything beyond introspection (`__schema`, `__type`, `__typename`). */
 /** One structured line per GraphQL request: id, operation, duration, error codes. No variables, no headers. */
-function requestLog(): ApolloServerPlugin<GraphContext> {
+function requestLog(metrics: Metrics): ApolloServerPlugin<GraphContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
@@ -222,6 +227,10 @@ function requestLog(): ApolloServerPlugin<GraphContext> {
         async willSendResponse({ operationName, errors, response }) {
           const body = response.body.kind === "single" ? response.body.singleResult : undefined;
           const codes = [...(errors ?? []), ...(body?.errors ?? [])].map((e) => e.extensions?.code).filter(Boolean);
+          metrics.requestDuration.observe(
+            { operation: operationName ?? "anonymous", outcome: codes.length ? "error" : "ok" },
+            (performance.now() - started) / 1000,
+          );
           contextValue.logger.info("graphql request", {
             operationName: operationName ?? null,
             durationMs: Math.round(performance.now() - started),

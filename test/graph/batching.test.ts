@@ -100,4 +100,17 @@ describe("batching and deduplication per request", () => {
     expect(res.data.project.b.totalCount).toBe(accounts.filter((a) => a.auth === "admin").length);
     expect(stack.sim.calls("get_user_list")).toHaveLength(Math.floor(accounts.length / 100) + 1);
   });
+
+  it("the naive baseline switch (NAIVE_NO_LOADERS, for the benchmark) really turns deduplication off", async () => {
+    const naive = await startStack({ env: { NAIVE_NO_LOADERS: "true" } });
+    try {
+      const res = await naive.gql(`query($p: ID!) { project(projectId: $p) { a: accounts(first: 5) { totalCount } b: accounts(first: 5) { totalCount } } }`, { p: DEMO_PROJECT_ID });
+      expect(res.errors).toBeUndefined();
+      const pages = Math.floor(naive.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.size / 100) + 1;
+      // Each field pages the whole list itself: nothing shared (the optimized graph sends `pages` calls in all).
+      expect(naive.sim.calls("get_user_list")).toHaveLength(2 * pages);
+    } finally {
+      await naive.close();
+    }
+  });
 });

@@ -47,6 +47,10 @@ export interface AkubelaDataSourceOptions {
   concurrency: number;
   /** `page_size` of the paged commands. */
   pageSize: number;
+  /** Benchmark baseline: no deduplication, no shared pages (see Config.naive). */
+  naive?: boolean;
+  /** Reports each DataLoader batch's size (metrics). */
+  onBatch?: (loader: string, size: number) => void;
   /** The shared cache, and how long each cacheable command's answer lives in it. */
   cache?: { readThrough: ReadThrough; ttlMs: Partial<Record<string, number>>; staleMs: number; bypass: boolean };
 }
@@ -80,8 +84,11 @@ export class AkubelaDataSource {
   ) {
     this.limit = new ConcurrencyLimit(options.concurrency);
     this.reads = new DataLoader(
-      (commands) => Promise.all(commands.map((cmd) => this.fetch(cmd).catch((error: unknown) => toError(error)))),
-      { cacheKeyFn: (cmd) => `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}` },
+      (commands) => {
+        options.onBatch?.("akubela.reads", commands.length);
+        return Promise.all(commands.map((cmd) => this.fetch(cmd).catch((error: unknown) => toError(error))));
+      },
+      { cacheKeyFn: (cmd) => `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}`, ...(options.naive ? { cache: false, batch: false } : {}) },
     );
   }
 
@@ -134,7 +141,7 @@ export class AkubelaDataSource {
         const result = await this.read(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex });
         return expectRows(result, "get_user_list").flatMap((row) => mapAccount(row, projectId) ?? []);
       }, this.options.pageSize);
-      this.userLists.set(projectId, list);
+      if (!this.options.naive) this.userLists.set(projectId, list);
     }
     return list;
   }
@@ -291,7 +298,7 @@ export class AkubelaDataSource {
         const result = await this.read(MANAGER, "get_visitor_temp_key_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex });
         return expectRows(result, "get_visitor_temp_key_list").flatMap((row) => mapVisitorTempKey(row, projectId) ?? []);
       }, this.options.pageSize);
-      this.visitorKeyLists.set(projectId, list);
+      if (!this.options.naive) this.visitorKeyLists.set(projectId, list);
     }
     return list;
   }
@@ -321,7 +328,7 @@ export class AkubelaDataSource {
         });
         return expectRows(result, "get_visitor_temp_key_history").map(mapAccessEvent);
       }, this.options.pageSize);
-      this.visitorKeyHistories.set(key, list);
+      if (!this.options.naive) this.visitorKeyHistories.set(key, list);
     }
     return list;
   }

@@ -51,6 +51,10 @@ export interface AliyunDataSourceOptions {
   concurrency: number;
   /** Offset of the gateway's zone-less times. */
   timeZone: string;
+  /** Benchmark baseline: no deduplication or batching (see Config.naive). */
+  naive?: boolean;
+  /** Reports each DataLoader batch's size (metrics). */
+  onBatch?: (loader: string, size: number) => void;
   /** The shared cache; `scope` is a hash of the app key that fetches (the gateway credential). */
   cache?: { readThrough: ReadThrough; scope: string; ttlMs: Partial<Record<keyof typeof ALIYUN_READS, number>>; staleMs: number; bypass: boolean };
 }
@@ -82,11 +86,21 @@ export class AliyunDataSource {
     private readonly options: AliyunDataSourceOptions,
   ) {
     this.limit = new ConcurrencyLimit(options.concurrency);
+    const naive = options.naive ? { cache: false, batch: false } : {};
     this.reads = new DataLoader(
-      (requests) => Promise.all(requests.map((r) => this.fetch(r).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
-      { cacheKeyFn: (r) => `${r.path}|${stableStringify(r.params)}` },
+      (requests) => {
+        options.onBatch?.("aliyun.reads", requests.length);
+        return Promise.all(requests.map((r) => this.fetch(r).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+      },
+      { cacheKeyFn: (r) => `${r.path}|${stableStringify(r.params)}`, ...naive },
     );
-    this.perms = new DataLoader(async (keys) => this.loadPermissions(keys), { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}` });
+    this.perms = new DataLoader(
+      async (keys) => {
+        options.onBatch?.("aliyun.card_permissions", keys.length);
+        return this.loadPermissions(keys);
+      },
+      { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}`, ...naive },
+    );
   }
 
   /** The gateway uses the server's app key: a caller with only a vendor token of its own may not spend it. */
@@ -203,7 +217,7 @@ export class AliyunDataSource {
         const { total, permissions } = await this.devicePermissionsPage(iotId, pageNo);
         return { total, items: permissions };
       }, ALIYUN_PAGE_SIZE);
-      this.devicePermLists.set(iotId, list);
+      if (!this.options.naive) this.devicePermLists.set(iotId, list);
     }
     return list;
   }
