@@ -1,0 +1,313 @@
+/**
+ * `npm run bench`: what the facade costs — vendor calls against the lower bound, latency against the longest chain
+ * of dependent vendor calls, throughput — for representative operations, side by side with a naive configuration
+ * (no loaders, no cache: the same code with `NAIVE_NO_LOADERS=true`) and with a warm cache; then how the project
+ * dashboard grows with 100, 1,000 and 10,000 accounts. Prints a table and writes `bench/results.json`.
+ *
+ *   BENCH_LATENCY_MS (vendor latency, default 20)  BENCH_ITERATIONS (default 20)  BENCH_CONCURRENCY (default 8)
+ *   BENCH_SCALES (default 100,1000,10000)
+ *
+ * The simulators run in a child process (loopback), so the facade's time and memory are measured alone.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp, type App } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import type { VendorCallEvent } from "../src/datasources/vendor-call.js";
+import { toGlobalId } from "../src/lib/global-id.js";
+import { createLogger } from "../src/logger.js";
+import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
+import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
+
+const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const SCALES = (process.env.BENCH_SCALES ?? "100,1000,10000").split(",").map(Number);
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** The two simulators in a child process, seeded with `accounts` accounts, answering after `LATENCY` ms. */
+async function startSimulators(accounts: number): Promise<{ akubela: string; aliyun: string; stop(): void }> {
+  const [a, b] = [await freePort(), await freePort()];
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./simulators.ts", import.meta.url))], {
+    env: { ...process.env, AKUBELA_SIM_PORT: String(a), ALIYUN_SIM_PORT: String(b), SIM_LATENCY_MS: String(LATENCY), SIM_ACCOUNTS: String(accounts) },
+    stdio: "ignore",
+  });
+  for (const port of [a, b]) {
+    for (let i = 0; ; i++) {
+      try {
+        await fetch(`http://127.0.0.1:${port}/`, { method: "POST" });
+        break;
+      } catch {
+        if (i > 400) throw new Error("the simulators did not start");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+  return { akubela: `http://127.0.0.1:${a}`, aliyun: `http://127.0.0.1:${b}`, stop: () => child.kill("SIGTERM") };
+}
+
+type Variant = "optimized" | "naive" | "warm cache";
+
+async function startVariant(variant: Variant, sims: { akubela: string; aliyun: string }, calls: VendorCallEvent[]): Promise<App> {
+  const cacheTtl = variant === "warm cache" ? "3600" : "0";
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    PORT: "0",
+    AKUBELA_BASE_URL: sims.akubela,
+    AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
+    AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
+    AKUBELA_TIMEOUT_MS: "60000",
+    ALIYUN_BASE_URL: sims.aliyun,
+    ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
+    ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
+    SITE_MAP: DEMO_SITE_MAP_PATH,
+    API_KEYS_FILE: DEMO_API_KEYS_PATH,
+    RATE_LIMIT_PER_MINUTE: "1000000",
+    QUERY_MAX_COST: "100000000",
+    CACHE_DEVICE_LIST_TTL_SECONDS: cacheTtl,
+    CACHE_PERSON_TTL_SECONDS: cacheTtl,
+    CACHE_KEEP_OPEN_TTL_SECONDS: cacheTtl,
+    CACHE_MEMORY_MAX_ENTRIES: "1000000",
+    LOG_LEVEL: "error",
+    ...(variant === "naive" ? { NAIVE_NO_LOADERS: "true" } : {}),
+  });
+  return startApp(config, createLogger("silent"), { onVendorCall: (e) => calls.push(e) });
+}
+
+interface Operation {
+  name: string;
+  /** Distinct vendor calls the answer needs. */
+  lowerBound: number;
+  /** Longest chain of vendor calls that depend on each other's answers. */
+  chain: number;
+  run(app: App): Promise<void>;
+}
+
+async function gql(app: App, query: string, variables: Record<string, unknown>): Promise<any> {
+  const res = await fetch(app.url, { method: "POST", headers: { "content-type": "application/json", "x-api-key": DEMO_API_KEY }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: any; errors?: { message: string }[] };
+  if (body.errors) throw new Error(body.errors.map((e) => e.message).join("; "));
+  return body.data;
+}
+
+const DASHBOARD = `query Dashboard($p: ID!) { project(projectId: $p) { buildings { name devices { name }
+  residences { residenceNo accounts { displayName role credentials { pinCodes { pinCodeId } rfCards { rfCardId } faces { faceId } } }
+    devices { name online relays { name } securityRelays { name } } } } } }`;
+
+function operations(accountsInSeed: number): Operation[] {
+  const project = createAkubelaSeed({ accounts: accountsInSeed }).projects.get(DEMO_PROJECT_ID)!;
+  const accounts = [...project.accounts.values()];
+  const residences = new Set(accounts.map((a) => a.residence_id));
+  const pages = Math.floor(accounts.length / 100) + 1;
+  const account = accounts.find((a) => createAliyunSeed().persons.has(a.account_id)) ?? accounts[0];
+  const residence = project.residences.get(account.residence_id)!;
+  const door = residenceDevices(project, residence).find((d) => d.online && d.relays.length > 0)!;
+  return [
+    {
+      name: "project dashboard",
+      // user-list pages, then per account its access info and per residence its devices; the project's devices.
+      lowerBound: pages + accounts.length + residences.size + 1,
+      chain: pages + 1,
+      run: (app) => gql(app, DASHBOARD, { p: DEMO_PROJECT_ID }),
+    },
+    {
+      name: "residence detail",
+      lowerBound: 8,
+      chain: 1,
+      run: (app) =>
+        gql(
+          app,
+          `query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { devices { name relays { name } } openDoorConfig { privateKey nfc { enabled } ble { enabled } faceFileUploaded }
+             tempKeys { startsAt } callHistory(first: 10) { totalCount } openDoorHistory(first: 10) { totalCount nodes { occurredAt } } } }`,
+          { p: DEMO_PROJECT_ID, r: residence.residence_id },
+        ),
+    },
+    {
+      name: "account credentials, both vendors",
+      // get_user_info, then (needing nothing from it but its existence) get_user_access_info, the Aliyun person,
+      // its card permissions (6 devices: one call).
+      lowerBound: 4,
+      chain: 2,
+      run: (app) =>
+        gql(
+          app,
+          `query($p: ID!, $r: ID!, $a: ID!) { account(projectId: $p, residenceId: $r, accountId: $a) { displayName credentials { pinCodes { pinCodeId } rfCards { rfCardId } }
+             aliyunPerson { name } cardPermissions { cardId expiresAt } } }`,
+          { p: DEMO_PROJECT_ID, r: account.residence_id, a: account.account_id },
+        ),
+    },
+    {
+      name: "door opening (Akuvox)",
+      // the residence's device list (which relay), then the opening.
+      lowerBound: 2,
+      chain: 2,
+      run: (app) =>
+        gql(app, `mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome } }`, {
+          input: { device: toGlobalId("AkuvoxDevice", DEMO_PROJECT_ID, door.mac), residence: toGlobalId("Residence", DEMO_PROJECT_ID, account.residence_id) },
+        }),
+    },
+    {
+      name: "BI export accounts.csv",
+      lowerBound: pages,
+      chain: pages,
+      run: async (app) => {
+        const res = await fetch(`${app.url.replace(/\/graphql$/, "")}/reports/accounts.csv?projectId=${DEMO_PROJECT_ID}`, { headers: { "x-api-key": DEMO_API_KEY } });
+        if (res.status !== 200) throw new Error(`export answered ${res.status}`);
+        await res.text();
+      },
+    },
+  ];
+}
+
+const quantile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
+};
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Row {
+  operation: string;
+  variant: Variant;
+  vendorCalls: number;
+  lowerBound: number;
+  callsOverBound: number;
+  p50Ms: number;
+  p99Ms: number;
+  throughputPerS: number;
+  chain: number;
+  latencyOverChain: number;
+  /** The least time the answer can take with AKUBELA_CONCURRENCY calls in flight: max(chain, ⌈bound ÷ 8⌉) × latency. */
+  floorMs: number;
+  latencyOverFloor: number;
+}
+
+async function measure(variant: Variant, sims: { akubela: string; aliyun: string }, ops: Operation[]): Promise<Row[]> {
+  const calls: VendorCallEvent[] = [];
+  const app = await startVariant(variant, sims, calls);
+  const rows: Row[] = [];
+  try {
+    for (const op of ops) {
+      if (variant === "warm cache") await op.run(app); // warms the cache
+      calls.length = 0;
+      await op.run(app);
+      const vendorCalls = calls.length;
+      const times: number[] = [];
+      for (let i = 0; i < ITERATIONS; i++) {
+        const t = performance.now();
+        await op.run(app);
+        times.push(performance.now() - t);
+      }
+      const total = Math.max(CONCURRENCY * 3, 12);
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < total) await op.run(app);
+      }));
+      const throughput = total / ((performance.now() - t0) / 1000);
+      const p50 = quantile(times, 0.5);
+      rows.push({
+        operation: op.name,
+        variant,
+        vendorCalls,
+        lowerBound: op.lowerBound,
+        callsOverBound: round(vendorCalls / op.lowerBound, 2),
+        p50Ms: round(p50),
+        p99Ms: round(quantile(times, 0.99)),
+        throughputPerS: round(throughput),
+        chain: op.chain,
+        latencyOverChain: round(p50 / (op.chain * LATENCY), 2),
+        floorMs: Math.max(op.chain, Math.ceil(op.lowerBound / 8)) * LATENCY,
+        latencyOverFloor: round(p50 / (Math.max(op.chain, Math.ceil(op.lowerBound / 8)) * LATENCY), 2),
+      });
+    }
+  } finally {
+    await app.stop();
+  }
+  return rows;
+}
+
+interface ScaleRow {
+  accounts: number;
+  vendorCalls: number;
+  lowerBound: number;
+  seconds: number;
+  peakHeapMB: number;
+}
+
+async function scale(accounts: number): Promise<ScaleRow> {
+  const sims = await startSimulators(accounts);
+  const calls: VendorCallEvent[] = [];
+  const app = await startVariant("optimized", sims, calls);
+  try {
+    const [dashboard] = operations(accounts);
+    gc?.();
+    const base = process.memoryUsage().heapUsed;
+    let peak = base;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+    const t = performance.now();
+    await dashboard.run(app);
+    const seconds = (performance.now() - t) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    return { accounts, vendorCalls: calls.length, lowerBound: dashboard.lowerBound, seconds: round(seconds, 2), peakHeapMB: round((peak - base) / 2 ** 20) };
+  } finally {
+    await app.stop();
+    sims.stop();
+  }
+}
+
+// ---- run -------------------------------------------------------------------------------------------------------
+process.stderr.write(`bench: vendor latency ${LATENCY} ms, ${ITERATIONS} iterations, concurrency ${CONCURRENCY}, scales ${SCALES.join(", ")}${gc ? "" : " (run with --expose-gc for exact memory)"}\n`);
+const sims = await startSimulators(120);
+const ops = operations(120);
+const rows: Row[] = [];
+try {
+  for (const variant of ["optimized", "naive", "warm cache"] as const) rows.push(...(await measure(variant, sims, ops)));
+} finally {
+  sims.stop();
+}
+const scales: ScaleRow[] = [];
+for (const n of SCALES) scales.push(await scale(n));
+
+const pad = (v: unknown, n: number) => String(v).padEnd(n);
+const lines = [
+  `vendor latency ${LATENCY} ms · ${ITERATIONS} sequential runs for p50/p99 · throughput at concurrency ${CONCURRENCY}`,
+  "",
+  `${pad("operation", 34)}${pad("variant", 12)}${pad("calls", 7)}${pad("bound", 7)}${pad("×bound", 8)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("req/s", 8)}${pad("chain", 7)}${pad("p50/(chain×lat)", 17)}${pad("floor ms", 10)}p50/floor`,
+  ...rows.map(
+    (r) =>
+      `${pad(r.operation, 34)}${pad(r.variant, 12)}${pad(r.vendorCalls, 7)}${pad(r.lowerBound, 7)}${pad(r.callsOverBound, 8)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.throughputPerS, 8)}${pad(r.chain, 7)}${pad(r.latencyOverChain, 17)}${pad(r.floorMs, 10)}${r.latencyOverFloor}`,
+  ),
+  "",
+  "floor: with 8 vendor calls in flight per request (AKUBELA_CONCURRENCY), an answer needs at least max(chain, ⌈bound ÷ 8⌉) × latency.",
+  "",
+  "naive ÷ optimized:",
+  ...ops.map((op) => {
+    const o = rows.find((r) => r.operation === op.name && r.variant === "optimized")!;
+    const n = rows.find((r) => r.operation === op.name && r.variant === "naive")!;
+    const w = rows.find((r) => r.operation === op.name && r.variant === "warm cache")!;
+    return `  ${pad(op.name, 34)} calls ×${round(n.vendorCalls / o.vendorCalls, 2)}, p50 ×${round(n.p50Ms / o.p50Ms, 2)}; warm cache: calls ${w.vendorCalls}, p50 ${w.p50Ms} ms`;
+  }),
+  "",
+  "project dashboard by size (optimized):",
+  `${pad("accounts", 10)}${pad("calls", 8)}${pad("bound", 8)}${pad("seconds", 9)}peak heap MB`,
+  ...scales.map((s) => `${pad(s.accounts, 10)}${pad(s.vendorCalls, 8)}${pad(s.lowerBound, 8)}${pad(s.seconds, 9)}${s.peakHeapMB}`),
+];
+console.log(lines.join("\n"));
+await mkdir(new URL("../bench/", import.meta.url), { recursive: true });
+await writeFile(
+  new URL("../bench/results.json", import.meta.url),
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, latencyMs: LATENCY, iterations: ITERATIONS, concurrency: CONCURRENCY, operations: rows, scales }, null, 2)}\n`,
+);
+console.log("\nwrote bench/results.json");
+process.exit(0);
