@@ -9,10 +9,7 @@
  *
  * The simulators run in a child process (loopback), so the facade's time and memory are measured alone.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp, type App } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import type { VendorCallEvent } from "../src/datasources/vendor-call.js";
@@ -20,6 +17,7 @@ import { toGlobalId } from "../src/lib/global-id.js";
 import { createLogger } from "../src/logger.js";
 import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
 import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
+import { startSimulatorsProcess } from "./support.js";
 
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
@@ -27,34 +25,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? "100,1000,10000").split(",").map(Number);
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 /** The two simulators in a child process, seeded with `accounts` accounts, answering after `LATENCY` ms. */
-async function startSimulators(accounts: number): Promise<{ akubela: string; aliyun: string; stop(): void }> {
-  const [a, b] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./simulators.ts", import.meta.url))], {
-    env: { ...process.env, AKUBELA_SIM_PORT: String(a), ALIYUN_SIM_PORT: String(b), SIM_LATENCY_MS: String(LATENCY), SIM_ACCOUNTS: String(accounts) },
-    stdio: "ignore",
-  });
-  for (const port of [a, b]) {
-    for (let i = 0; ; i++) {
-      try {
-        await fetch(`http://127.0.0.1:${port}/`, { method: "POST" });
-        break;
-      } catch {
-        if (i > 400) throw new Error("the simulators did not start");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
-  return { akubela: `http://127.0.0.1:${a}`, aliyun: `http://127.0.0.1:${b}`, stop: () => child.kill("SIGTERM") };
-}
+const startSimulators = (accounts: number) => startSimulatorsProcess({ latencyMs: LATENCY, accounts });
 
 type Variant = "optimized" | "naive" | "warm cache";
 

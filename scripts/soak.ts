@@ -6,41 +6,19 @@
  *   SOAK_CLIENTS (default 16)   SOAK_SECONDS (default 30)   SOAK_LATENCY_MS (vendor latency, default 5)
  *   REDIS_URL (optional: the shared cache on Redis instead of in-process)
  */
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { toGlobalId } from "../src/lib/global-id.js";
 import { createLogger } from "../src/logger.js";
 import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
 import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
+import { startSimulatorsProcess } from "./support.js";
 
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const LATENCY = Number(process.env.SOAK_LATENCY_MS ?? 5);
 if (!(CLIENTS >= 1 && CLIENTS <= 256 && SECONDS >= 1 && SECONDS <= 3600)) throw new Error("SOAK_CLIENTS must be 1..256 and SOAK_SECONDS 1..3600");
 const gc = (globalThis as { gc?: () => void }).gc;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      await fetch(url, { method: "POST" });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`${url} did not answer`);
-}
 
 const memory = () => {
   gc?.();
@@ -49,24 +27,17 @@ const memory = () => {
 };
 
 // ---- the vendors, in a child process --------------------------------------------------------------------------
-const [akubelaPort, aliyunPort] = [await freePort(), await freePort()];
-const sims = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./simulators.ts", import.meta.url))], {
-  env: { ...process.env, AKUBELA_SIM_PORT: String(akubelaPort), ALIYUN_SIM_PORT: String(aliyunPort), SIM_LATENCY_MS: String(LATENCY) },
-  stdio: "ignore",
-});
-const stopSims = () => sims.kill("SIGTERM");
-process.on("exit", stopSims);
-await waitFor(`http://127.0.0.1:${akubelaPort}/`);
-await waitFor(`http://127.0.0.1:${aliyunPort}/`);
+const sims = await startSimulatorsProcess({ latencyMs: LATENCY });
+const stopSims = sims.stop;
 
 // ---- the facade, in this process -------------------------------------------------------------------------------
 const config = loadConfig({
   HOST: "127.0.0.1",
   PORT: "0",
-  AKUBELA_BASE_URL: `http://127.0.0.1:${akubelaPort}`,
+  AKUBELA_BASE_URL: sims.akubela,
   AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
   AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
-  ALIYUN_BASE_URL: `http://127.0.0.1:${aliyunPort}`,
+  ALIYUN_BASE_URL: sims.aliyun,
   ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
   ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
   SITE_MAP: DEMO_SITE_MAP_PATH,
