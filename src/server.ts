@@ -78,7 +78,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error("request failed", { error: error instanceof Error ? error.message : String(error) });
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
       else res.end();
     });
   });
@@ -114,12 +114,12 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     let body: unknown;
     if (req.method === "POST") {
       const raw = await readBody(req);
-      if (raw === null) return sendJson(res, 413, { errors: [{ message: "Request body too large", extensions: { code: "BAD_REQUEST" } }] });
+      if (raw === null) return sendError(res, 413, "BAD_REQUEST", "Request body too large");
       if (raw.length > 0 && /json/i.test(req.headers["content-type"] ?? "")) {
         try {
           body = JSON.parse(raw);
         } catch {
-          return sendJson(res, 400, { errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }] });
+          return sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON");
         }
       } else {
         body = raw;
@@ -127,9 +127,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
 
     if (Array.isArray(body) && body.length > config.limits.maxBatch) {
-      return sendJson(res, 400, {
-        errors: [{ message: `The request batches ${body.length} operations; at most ${config.limits.maxBatch} are allowed`, extensions: { code: "BATCH_TOO_LARGE" } }],
-      });
+      return sendError(res, 400, "BATCH_TOO_LARGE", `The request batches ${body.length} operations; at most ${config.limits.maxBatch} are allowed`);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
@@ -168,7 +166,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
 
   /** `GET /reports/<name>.csv|.json?projectId=…`, authenticated like the graph. */
   async function exportReport(req: IncomingMessage, res: ServerResponse, target: NonNullable<ReturnType<typeof parseExportPath>>, url: URL, requestId: string) {
-    const fail = (status: number, code: string, message: string) => sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+    const fail = (status: number, code: string, message: string) => sendError(res, status, code, message);
     if (req.method !== "GET") return fail(405, "METHOD_NOT_ALLOWED", "reports are read with GET");
     const caller = identifyCaller(req.headers, deps.callers);
     if (caller.refused) return fail(401, "UNAUTHENTICATED", `Authentication failed: ${caller.refused}`);
@@ -217,7 +215,11 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(payload));
 }
 
-/** True when the operation asks for anything beyond introspection (`__schema`, `__type`, `__typename`). */
+/** A GraphQL-shaped error answered outside the GraphQL pipeline: `{errors: [{message, extensions: {code}}]}`. */
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
 /** One structured line per GraphQL request: id, operation, duration, error codes. No variables, no headers. */
 function requestLog(metrics: Metrics): ApolloServerPlugin<GraphContext> {
   return {

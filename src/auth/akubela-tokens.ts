@@ -67,10 +67,9 @@ export class AkubelaTokenManager implements AkubelaCredential {
   }
 
   async token(): Promise<string> {
-    const fresh = (t?: TokenSet) => t && this.now() < t.issuedAt + (t.expiresAt - t.issuedAt) * 0.8;
-    if (fresh(this.current)) return this.current!.accessToken;
+    if (this.fresh(this.current)) return this.current!.accessToken;
     const shared = await this.readShared();
-    if (fresh(shared)) {
+    if (this.fresh(shared)) {
       this.current = shared;
       return shared!.accessToken;
     }
@@ -89,6 +88,11 @@ export class AkubelaTokenManager implements AkubelaCredential {
       return shared.accessToken;
     }
     return (await this.renew(shared ?? this.current, true)).accessToken;
+  }
+
+  /** Before 80 % of its life: used as is; past that, renewed before use. */
+  private fresh(t: TokenSet | undefined): t is TokenSet {
+    return t !== undefined && this.now() < t.issuedAt + (t.expiresAt - t.issuedAt) * 0.8;
   }
 
   private async readShared(): Promise<TokenSet | undefined> {
@@ -122,7 +126,7 @@ export class AkubelaTokenManager implements AkubelaCredential {
           // The lock is ours (or there is no shared cache): someone may have refreshed just before we took it.
           // A token other than the one we are replacing, and still good, is someone else's fresh refresh: use it.
           const latest = await this.readShared();
-          const usable = force ? latest && this.now() < latest.expiresAt : latest && this.now() < latest.issuedAt + (latest.expiresAt - latest.issuedAt) * 0.8;
+          const usable = force ? latest && this.now() < latest.expiresAt : this.fresh(latest);
           if (latest && usable && latest.accessToken !== (refusedToken ?? previous?.accessToken)) {
             this.counters.shared++;
             return (this.current = latest);

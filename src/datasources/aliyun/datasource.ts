@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { ForbiddenError, UpstreamError } from "../../errors.js";
+import { chunks } from "../../lib/chunks.js";
 import { ConcurrencyLimit } from "../../lib/concurrency.js";
 import { stableStringify } from "../../lib/stable-stringify.js";
 import type { SiteMap } from "../../site-map.js";
@@ -41,9 +42,8 @@ export const ALIYUN_LIMITS = { cards: 1000, passwords: 100, legacyQrDevices: 500
 export const ALIYUN_PAGE_SIZE = 100;
 export const ALIYUN_IOT_IDS_PER_QUERY = 100;
 
-/** Gateway body codes meaning "no such thing" (aliyun-gateway.md, "Body codes"). */
+/** The gateway body code for "identityId does not exist" (aliyun-gateway.md, "Body codes"). */
 const IDENTITY_NOT_FOUND = "2062";
-const IOT_ID_NOT_FOUND = "2063";
 
 export interface AliyunDataSourceOptions {
   /** Whether this caller may make the server call the gateway (with its app key): API-key callers only. */
@@ -58,6 +58,9 @@ export interface AliyunDataSourceOptions {
   /** The shared cache; `scope` is a hash of the app key that fetches (the gateway credential). */
   cache?: { readThrough: ReadThrough; scope: string; ttlMs: Partial<Record<keyof typeof ALIYUN_READS, number>>; staleMs: number; bypass: boolean };
 }
+
+/** A gateway read, with the name of its path (which sets its cache TTL). */
+type AliyunRead = AliyunRequest & { which: keyof typeof ALIYUN_READS };
 
 /** A permission key for the person-view loader: one person on one device. */
 interface PermKey {
@@ -75,7 +78,7 @@ interface PermKey {
  */
 export class AliyunDataSource {
   private readonly limit: ConcurrencyLimit;
-  private readonly reads: DataLoader<AliyunRequest, unknown, string>;
+  private readonly reads: DataLoader<AliyunRead, unknown, string>;
   private readonly perms: DataLoader<PermKey, CardPermissionRecord[], string>;
   private readonly devicePermLists = new Map<string, CountedPagedList<CardPermissionRecord>>();
   private personList?: CountedPagedList<AliyunPersonRecord>;
@@ -111,12 +114,11 @@ export class AliyunDataSource {
   }
 
   /** One gateway read, through the shared cache for the cacheable paths (persons, keep-open states). */
-  private async fetch(req: AliyunRequest, bypass = this.options.cache?.bypass ?? false): Promise<unknown> {
+  private async fetch(req: AliyunRead, bypass = this.options.cache?.bypass ?? false): Promise<unknown> {
     this.requireGateway();
     const send = () => this.limit.run(() => this.client.send(req));
     const cache = this.options.cache;
-    const which = (Object.keys(ALIYUN_READS) as (keyof typeof ALIYUN_READS)[]).find((k) => ALIYUN_READS[k].path === req.path);
-    const ttlMs = which && cache?.ttlMs[which];
+    const ttlMs = cache?.ttlMs[req.which];
     if (!cache || !ttlMs) return send();
     return cache.readThrough.read(this.cacheKey(req.path, req.params), { ttlMs, staleMs: cache.staleMs, bypass }, send);
   }
@@ -131,7 +133,7 @@ export class AliyunDataSource {
   }
 
   private read(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<unknown> {
-    return this.reads.load({ ...ALIYUN_READS[which], params, kind: "read" });
+    return this.reads.load({ ...ALIYUN_READS[which], which, params, kind: "read" });
   }
 
   /**
@@ -141,7 +143,7 @@ export class AliyunDataSource {
   async person(identityId: string, options: { fresh?: boolean } = {}): Promise<AliyunPersonRecord | null> {
     try {
       const data = options.fresh
-        ? await this.fetch({ ...ALIYUN_READS.userGet, params: { identityId }, kind: "read" }, true)
+        ? await this.fetch({ ...ALIYUN_READS.userGet, which: "userGet", params: { identityId }, kind: "read" }, true)
         : await this.read("userGet", { identityId });
       if (data === null || data === undefined) return null;
       return mapPerson(expectObject(data, ALIYUN_READS.userGet.path), identityId);
@@ -174,12 +176,9 @@ export class AliyunDataSource {
       byPerson.set(k.identityId, list);
     }
     const answers = new Map<string, CardPermissionRecord[] | Error>();
-    const chunks: { identityId: string; iotIds: string[] }[] = [];
-    for (const [identityId, iotIds] of byPerson) {
-      for (let i = 0; i < iotIds.length; i += ALIYUN_IOT_IDS_PER_QUERY) chunks.push({ identityId, iotIds: iotIds.slice(i, i + ALIYUN_IOT_IDS_PER_QUERY) });
-    }
+    const parts = [...byPerson].flatMap(([identityId, iotIds]) => chunks(iotIds, ALIYUN_IOT_IDS_PER_QUERY).map((part) => ({ identityId, iotIds: part })));
     await Promise.all(
-      chunks.map(async ({ identityId, iotIds }) => {
+      parts.map(async ({ identityId, iotIds }) => {
         const key = (iotId: string) => `${identityId}\u0000${iotId}`;
         try {
           const rows = await this.userPermQuery(identityId, iotIds);
@@ -362,4 +361,3 @@ export class AliyunDataSource {
   }
 }
 
-export { IOT_ID_NOT_FOUND };

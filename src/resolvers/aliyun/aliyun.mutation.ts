@@ -3,6 +3,7 @@ import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import { ALIYUN_LIMITS } from "../../datasources/aliyun/datasource.js";
 import type { AliyunPersonRecord } from "../../datasources/aliyun/model.js";
+import { chunks } from "../../lib/chunks.js";
 import { formatVendorDateTimeAt } from "../../lib/time.js";
 import { attempt, InputErrors, MutationPayload, type UserError } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
@@ -200,12 +201,6 @@ export class DoorPasswordsPayload extends MutationPayload {
   @Field(() => Int, { description: "Gateway calls made (100 passwords a call)." })
   calls!: number;
 }
-
-const chunks = <T>(items: readonly T[], size: number): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-};
 
 interface PersonRef {
   identityId: string;

@@ -7,7 +7,7 @@ import { API_CREATOR } from "../constants.js";
 import { newId } from "../random.js";
 import { ACCOUNT_AUTHS, residenceAccounts, type Account, type AkubelaState, type Project } from "../state.js";
 import { formatDateTime } from "../time.js";
-import { arr, formats, obj, oneOf, str, type Infer, type Schema } from "../validate.js";
+import { arr, formats, obj, oneOf, str, type Infer, type Schema, type StringFormat } from "../validate.js";
 import {
   accountId,
   command,
@@ -368,23 +368,39 @@ function numberUsed(project: Project, kind: "pin_codes" | "rf_cards", number: st
 }
 
 /**
- * `create_user_pin_code_access_info` — 002_d09c615886a81fcb.txt, 創建用戶PIN碼權限信息.
- * PINs are 4 to 8 digits (the document is silent) and unique in the project (`conflict`).
+ * The numbered credential creates of 002 (創建用戶PIN碼 / 射頻卡權限信息): the account reference and a `number` of the
+ * given format (the document is silent on formats), unique in the project (`conflict`); answers the new id.
  */
-export const createUserPinCodeAccessInfo = command({
-  name: "create_user_pin_code_access_info",
-  endpoint: M,
-  doc: `${DOC} 創建用戶PIN碼權限信息`,
-  param: obj("命令參數", { ...accountRef, number: str("號碼 / PIN", { format: formats.pinCode }) }),
-  handle(p, ctx) {
-    const project = requireProject(ctx, p.project_id);
-    const account = requireAccount(project, p.residence_id, p.account_id);
-    if (numberUsed(project, "pin_codes", p.number)) conflict("param.number is already used by a PIN code in the project");
-    const pin_code_id = newId("p");
-    account.pin_codes.push({ pin_code_id, number: p.number, created_time: formatDateTime(ctx.now), creator: API_CREATOR });
-    return { pin_code_id };
-  },
-});
+function createNumberedCredential<K extends "pin_codes" | "rf_cards", I extends string>(
+  name: string,
+  title: string,
+  list: K,
+  idField: I,
+  idPrefix: string,
+  numberDescription: string,
+  format: StringFormat,
+  what: string,
+) {
+  return command({
+    name,
+    endpoint: M,
+    doc: `${DOC} ${title}`,
+    param: obj("命令參數", { ...accountRef, number: str(numberDescription, { format }) }),
+    handle(p, ctx) {
+      const project = requireProject(ctx, p.project_id);
+      const account = requireAccount(project, p.residence_id, p.account_id);
+      if (numberUsed(project, list, p.number)) conflict(`param.number is already used by ${what} in the project`);
+      const id = newId(idPrefix);
+      (account[list] as unknown as Record<string, string>[]).push({ [idField]: id, number: p.number, created_time: formatDateTime(ctx.now), creator: API_CREATOR });
+      return { [idField]: id };
+    },
+  });
+}
+
+/** `create_user_pin_code_access_info` — 002_d09c615886a81fcb.txt, 創建用戶PIN碼權限信息. PINs are 4 to 8 digits. */
+export const createUserPinCodeAccessInfo = createNumberedCredential(
+  "create_user_pin_code_access_info", "創建用戶PIN碼權限信息", "pin_codes", "pin_code_id", "p", "號碼 / PIN", formats.pinCode, "a PIN code",
+);
 
 /**
  * The three credential deletes of 002 (刪除用戶PIN碼 / 射頻卡 / 人臉權限信息) share one shape: the account reference and
@@ -420,23 +436,12 @@ export const deleteUserPinCodeAccessInfo = deleteCredential(
 );
 
 /**
- * `create_user_rf_card_access_info` — 002_d09c615886a81fcb.txt, 創建用戶射頻卡權限信息.
- * Card numbers are 4 to 20 hex digits (the document is silent) and unique in the project (`conflict`).
+ * `create_user_rf_card_access_info` — 002_d09c615886a81fcb.txt, 創建用戶射頻卡權限信息. Card numbers are 4 to 20 hex
+ * digits.
  */
-export const createUserRfCardAccessInfo = command({
-  name: "create_user_rf_card_access_info",
-  endpoint: M,
-  doc: `${DOC} 創建用戶射頻卡權限信息`,
-  param: obj("命令參數", { ...accountRef, number: str("號碼 / card number", { format: formats.rfCard }) }),
-  handle(p, ctx) {
-    const project = requireProject(ctx, p.project_id);
-    const account = requireAccount(project, p.residence_id, p.account_id);
-    if (numberUsed(project, "rf_cards", p.number)) conflict("param.number is already used by an RF card in the project");
-    const rf_card_id = newId("r");
-    account.rf_cards.push({ rf_card_id, number: p.number, created_time: formatDateTime(ctx.now), creator: API_CREATOR });
-    return { rf_card_id };
-  },
-});
+export const createUserRfCardAccessInfo = createNumberedCredential(
+  "create_user_rf_card_access_info", "創建用戶射頻卡權限信息", "rf_cards", "rf_card_id", "r", "號碼 / card number", formats.rfCard, "an RF card",
+);
 
 /** `delete_user_rf_card_access_info` — 002_d09c615886a81fcb.txt, 刪除用戶射頻卡權限信息. */
 export const deleteUserRfCardAccessInfo = deleteCredential(
