@@ -102,6 +102,7 @@ export async function startStack(
     CACHE_DEVICE_LIST_TTL_SECONDS: "0",
     CACHE_PERSON_TTL_SECONDS: "0",
     CACHE_KEEP_OPEN_TTL_SECONDS: "0",
+    CACHE_MEMBERSHIP_TTL_SECONDS: "0",
     ...options.env,
   });
   const lines: string[] = [];

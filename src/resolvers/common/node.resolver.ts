@@ -12,7 +12,7 @@ type Fetcher = (parts: string[], ctx: GraphContext) => Promise<object | null> | 
 
 /** How each kind of global ID is fetched again, through the request's loaders. */
 const FETCHERS: Record<NodeTypeName, Fetcher> = {
-  Project: ([projectId]) => projectRef(projectId),
+  Project: ([projectId], ctx) => ctx.akubela.project(projectId),
   Building: async ([projectId, buildingId], ctx) =>
     (await ctx.akubela.projectBuildings(projectId)).find((b) => b.buildingId === buildingId) ?? null,
   Residence: ([projectId, residenceId], ctx) => ctx.akubela.residence(projectId, residenceId),
@@ -36,7 +36,7 @@ const FETCHERS: Record<NodeTypeName, Fetcher> = {
   AliyunAccessControlDevice: ([iotId], ctx) => ctx.aliyun.device(iotId),
   AliyunPerson: ([identityId], ctx) => ctx.aliyun.person(identityId),
   CardPermission: async ([identityId, iotId, cardId], ctx) =>
-    (await ctx.aliyun.personCardPermissions(identityId, [iotId])).find((c) => c.cardId === cardId) ?? null,
+    (await ctx.aliyun.personCardPermissions({ identityId }, [iotId])).find((c) => c.cardId === cardId) ?? null,
 };
 
 /**

@@ -145,7 +145,7 @@ export class DeviceMutationResolver {
       relayId = relay ? relay.parts[relay.parts.length - 1] : (found.relays[0]?.relayId ?? null);
       if (!relayId) return { userErrors: [{ field: ["input", "relay"], message: "input.relay is required: the device has no ordinary relay", code: "REQUIRED" }], ...none, device: record };
       const rid = relayId;
-      send = () => ctx.akubela.openDoor(residenceId!, mac, rid, requestId.replace(/-/g, ""));
+      send = () => ctx.akubela.openDoor({ projectId, residenceId: residenceId! }, mac, rid, requestId.replace(/-/g, ""));
     }
     const vendorRequestId = vendor_id(device.type, requestId);
     const vendor = device.type === "AliyunAccessControlDevice" ? "aliyun" : "akubela";
@@ -189,7 +189,7 @@ export class DeviceMutationResolver {
     const residence = check.id(input.residence, "input.residence", "Residence");
     const macs = (check.items(input.macs, "input.macs", 100) ?? []).map((m, i) => check.format(m, `input.macs.${i}`, MAC, "be a MAC address of 12 hex digits"));
     if (!check.ok || !residence) return { userErrors: check.errors, permissions: [] };
-    const done = await attempt(() => ctx.akubela.checkDevicePermission(residence.parts[1], macs.map((m) => normaliseMac(m!))));
+    const done = await attempt(() => ctx.akubela.checkDevicePermission({ projectId: residence.parts[0], residenceId: residence.parts[1] }, macs.map((m) => normaliseMac(m!))));
     if (!done.ok) return { userErrors: done.errors, permissions: [] };
     return { userErrors: [], permissions: done.value.map((p, i) => ({ mac: input.macs[i] ?? p.mac, permitted: p.permission })) };
   }
