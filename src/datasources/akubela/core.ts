@@ -139,12 +139,12 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
   }
 
   /** Every account of the project (all pages of `get_user_list`). */
-  projectAccounts(projectId: string): Promise<AccountRecord[]> {
+  async projectAccounts(projectId: string): Promise<AccountRecord[]> {
     return this.userList(projectId).all();
   }
 
   /** A window of the project's accounts without fetching every page. */
-  projectAccountsSlice(projectId: string, offset: number, count: number) {
+  async projectAccountsSlice(projectId: string, offset: number, count: number) {
     return this.userList(projectId).slice(offset, count);
   }
 

@@ -48,6 +48,12 @@ export abstract class AkubelaResidences extends AkubelaUsers {
     return devices.find((d) => d.mac === mac) ?? null;
   }
 
+  /** A device of the residence, as the residence's own device list has it; refused when that list does not. */
+  async residenceDevice(r: ResidenceKey, mac: string): Promise<AkuvoxDeviceRecord> {
+    const device = (await this.residenceDevices(r.projectId, r.residenceId)).find((d) => d.mac === mac);
+    return device ?? this.guard.refuse(`device ${mac} is not in the device list of residence ${r.residenceId} of project ${r.projectId}`);
+  }
+
   /** `get_akuvox_open_door_private_key_config` (001 获取Akuvox私钥开门配置). */
   async privateKey(r: ResidenceKey): Promise<string | null> {
     const command = "get_akuvox_open_door_private_key_config";
@@ -154,8 +160,7 @@ export abstract class AkubelaResidences extends AkubelaUsers {
    * Refused unless the residence is the project's and its own device list has the MAC.
    */
   async openDoor(r: ResidenceKey, mac: string, relayId: string, requestId: string) {
-    const device = await this.device(r.projectId, mac, r.residenceId);
-    if (!device) this.guard.refuse(`device ${mac} is not in the device list of residence ${r.residenceId} of project ${r.projectId}`);
+    await this.residenceDevice(r, mac);
     return this.residenceWrite(r, "trigger_akuvox_remote_open_door", { residence_id: r.residenceId, mac, relay_id: relayId }, requestId);
   }
 }

@@ -4,7 +4,7 @@ import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { AkuvoxDeviceRecord } from "../../datasources/akubela/model.js";
 import type { AliyunDeviceRecord } from "../../datasources/aliyun/model.js";
-import { UpstreamError } from "../../errors.js";
+import { ForbiddenError, UpstreamError } from "../../errors.js";
 import { AliyunAccessControlDevice } from "../aliyun/aliyun.type.js";
 import { InputErrors, isVendorRejection, MAC, MutationPayload, normaliseMac, rejectionError, attempt } from "../common/mutation.js";
 import { Device } from "./device.type.js";
@@ -136,11 +136,11 @@ export class DeviceMutationResolver {
       send = () => ctx.aliyun.remoteOpen(device.parts[0], requestId);
     } else {
       const [projectId, mac] = device.parts;
-      const found = await ctx.akubela.device(projectId, mac, residenceId);
-      if (!found) {
-        audit({ vendor: "akubela", outcome: "REJECTED", reason: "device not in the residence's list" });
-        return { userErrors: [{ field: ["input", "device"], message: "input.device is not a device of the residence", code: "NOT_FOUND" }], ...none };
-      }
+      // The data source refuses a residence its project's user list does not have, or a device its list lacks.
+      const found = await ctx.akubela.residenceDevice({ projectId, residenceId: residenceId! }, mac).catch((error: unknown) => {
+        if (error instanceof ForbiddenError) audit({ vendor: "akubela", outcome: "REFUSED", reason: error.message });
+        throw error;
+      });
       record = found;
       relayId = relay ? relay.parts[relay.parts.length - 1] : (found.relays[0]?.relayId ?? null);
       if (!relayId) return { userErrors: [{ field: ["input", "relay"], message: "input.relay is required: the device has no ordinary relay", code: "REQUIRED" }], ...none, device: record };
