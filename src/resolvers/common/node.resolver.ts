@@ -54,14 +54,18 @@ export function nodeFetcher(id: string, field = "id"): (ctx: GraphContext) => Pr
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: "Fetches any object by its global ID; null when it no longer exists." })
+  @Query(() => Node, {
+    nullable: true,
+    description:
+      "Fetches any object by its global ID. FORBIDDEN, naming what could not be verified, when the vendor's own data does not place the object in the project its ID names (an object that no longer exists is answered so too); null when the vendor then says it does not exist.",
+  })
   node(@Arg("id", () => ID, { description: "A global ID from any `id` field." }) id: string, @Ctx() ctx: GraphContext) {
     return nodeFetcher(id)(ctx);
   }
 
   @Query(() => [Node], {
     nullable: "items",
-    description: `Fetches up to ${MAX_NODES} objects by global ID, in the order asked; null for each that no longer exists.`,
+    description: `Fetches up to ${MAX_NODES} objects by global ID, in the order asked; each is checked as \`node\` checks it (null with a FORBIDDEN error at its index when refused).`,
   })
   nodes(@Arg("ids", () => [ID], { description: `Global IDs, at most ${MAX_NODES}.` }) ids: string[], @Ctx() ctx: GraphContext) {
     if (ids.length > MAX_NODES) throw new BadUserInputError(`ids takes at most ${MAX_NODES} IDs`, "ids");
