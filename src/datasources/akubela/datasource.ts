@@ -8,7 +8,7 @@ import { RepeatMode, type AccessEventRecord, type AkuvoxDeviceRecord, type Resid
 import { AkubelaResidences } from "./residences.js";
 
 export { AKUBELA_CACHED_COMMANDS, akubelaCacheKey, type AkubelaDataSourceOptions } from "./core.js";
-export type { AccountKey, CredentialCommand, ImportCommand, NewAccount } from "./users.js";
+export type { AccountKey, CredentialKind, ImportKind, NewAccount } from "./users.js";
 export type { ResidenceKey } from "./residences.js";
 
 /** A new visitor key (000 创建访客临时密码信息), in the graph's terms. */

@@ -2,15 +2,24 @@ import { AkubelaCore, isNotFound, MANAGER } from "./core.js";
 import { expectObject, mapAccount, mapCredentials, str, vendorRole } from "./mappers.js";
 import type { AccountRecord, AccountRole, BuildingRecord, CredentialsRecord, ResidenceRecord } from "./model.js";
 
-export type CredentialCommand =
-  | "create_user_pin_code_access_info"
-  | "delete_user_pin_code_access_info"
-  | "create_user_rf_card_access_info"
-  | "delete_user_rf_card_access_info"
-  | "create_user_face_access_info"
-  | "delete_user_face_access_info";
+/**
+ * The credential commands of 002 (創建/刪除用戶PIN碼, 射頻卡, 人臉權限信息): what a create sends the value as, and
+ * the id a create answers and a delete names.
+ */
+const CREDENTIALS = {
+  pinCode: { create: "create_user_pin_code_access_info", delete: "delete_user_pin_code_access_info", value: "number", id: "pin_code_id" },
+  rfCard: { create: "create_user_rf_card_access_info", delete: "delete_user_rf_card_access_info", value: "number", id: "rf_card_id" },
+  face: { create: "create_user_face_access_info", delete: "delete_user_face_access_info", value: "face_picture_url", id: "face_id" },
+} as const;
+export type CredentialKind = keyof typeof CREDENTIALS;
 
-export type ImportCommand = "import_user_info" | "import_user_pin_code_and_rf_card_access_info" | "import_user_face_access_info";
+/** The three imports of 002 (導入用戶信息, 導入用戶PIN碼與射頻卡權限信息, 導入用戶人臉權限信息). */
+const IMPORTS = {
+  accounts: "import_user_info",
+  pinCodesAndRfCards: "import_user_pin_code_and_rf_card_access_info",
+  faces: "import_user_face_access_info",
+} as const;
+export type ImportKind = keyof typeof IMPORTS;
 
 /** An account and where it lives, as the graph names them. */
 export interface AccountKey {
@@ -165,12 +174,10 @@ export abstract class AkubelaUsers extends AkubelaCore {
     });
   }
 
-  /**
-   * The three imports of 002 (導入用戶信息, 導入用戶PIN碼與射頻卡權限信息, 導入用戶人臉權限信息): the vendor fetches
-   * the file and answers a task id.
-   */
-  async importFile(command: ImportCommand, projectId: string, fileName: string, fileUrl: string): Promise<string | null> {
+  /** Has the vendor import a file into a project (the imports of 002): it fetches the file and answers a task id. */
+  async importFile(kind: ImportKind, projectId: string, fileName: string, fileUrl: string): Promise<string | null> {
     this.guard.project(projectId);
+    const command = IMPORTS[kind];
     const result = await this.order(MANAGER, command, { project_id: projectId, file_name: fileName, file_url: fileUrl });
     return str(expectObject(result, command).task_id);
   }
@@ -187,10 +194,21 @@ export abstract class AkubelaUsers extends AkubelaCore {
   }
 
   /**
-   * The credential writes of 002 (創建/刪除用戶PIN碼, 射頻卡, 人臉權限信息). A create answers the new id where the
-   * vendor gives one (`pin_code_id`, `rf_card_id`; a face create answers none).
+   * Gives an account a PIN code, an RF card or a face (002 創建用戶PIN碼 / 射頻卡 / 人臉權限信息): answers the new id
+   * where the vendor gives one (`pin_code_id`, `rf_card_id`; a face create answers none).
    */
-  async credentialWrite(command: CredentialCommand, a: AccountKey, extra: Record<string, string>): Promise<Record<string, unknown>> {
+  async createCredential(a: AccountKey, kind: CredentialKind, value: string): Promise<string | null> {
+    const { create, value: field, id } = CREDENTIALS[kind];
+    const result = await this.credentialWrite(create, a, { [field]: value });
+    return str(result[id]);
+  }
+
+  /** Deletes a PIN code, an RF card or a face (002 刪除用戶PIN碼 / 射頻卡 / 人臉權限信息). */
+  async deleteCredential(a: AccountKey, kind: CredentialKind, credentialId: string): Promise<void> {
+    await this.credentialWrite(CREDENTIALS[kind].delete, a, { [CREDENTIALS[kind].id]: credentialId });
+  }
+
+  private async credentialWrite(command: string, a: AccountKey, extra: Record<string, string>): Promise<Record<string, unknown>> {
     await this.verifyAccount(a.projectId, a.residenceId, a.accountId);
     const result = await this.order(MANAGER, command, { project_id: a.projectId, residence_id: a.residenceId, account_id: a.accountId, ...extra });
     return result && typeof result === "object" ? (result as Record<string, unknown>) : {};

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
-import type { CredentialCommand, ImportCommand, NewAccount } from "../../datasources/akubela/datasource.js";
+import type { CredentialKind, ImportKind, NewAccount } from "../../datasources/akubela/datasource.js";
 import { AccountRole, type AccountRecord, type CredentialsRecord } from "../../datasources/akubela/model.js";
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
 import { Account } from "./account.type.js";
@@ -279,50 +279,50 @@ export class AccountMutationResolver {
 
   @Mutation(() => ImportPayload, { description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
   accountsImport(@Arg("input", () => FileImportInput, { description: "The file." }) input: FileImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
-    return this.importFile(ctx, input, "import_user_info");
+    return this.importFile(ctx, input, "accounts");
   }
 
   @Mutation(() => ImportPayload, { description: "Has the vendor import credentials from a file; answers its task id." })
   credentialsImport(@Arg("input", () => CredentialsImportInput, { description: "The file." }) input: CredentialsImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
-    return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "import_user_face_access_info" : "import_user_pin_code_and_rf_card_access_info");
+    return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "faces" : "pinCodesAndRfCards");
   }
 
   private async importFile(
     ctx: GraphContext,
     input: FileImportInput,
-    command: ImportCommand,
+    kind: ImportKind,
   ): Promise<ImportPayload> {
     const check = new InputErrors();
     const project = check.id(input.project, "input.project", "Project");
     const fileName = check.text(input.fileName, "input.fileName", { max: 255 });
     const fileUrl = check.url(input.fileUrl, "input.fileUrl");
     if (!check.ok || !project || !fileName || !fileUrl) return { userErrors: check.errors, taskId: null };
-    const done = await attempt(() => ctx.akubela.importFile(command, project.parts[0], fileName, fileUrl));
+    const done = await attempt(() => ctx.akubela.importFile(kind, project.parts[0], fileName, fileUrl));
     return done.ok ? { userErrors: [], taskId: done.value } : { userErrors: done.errors, taskId: null };
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a PIN code (unique in the project)." })
   @UseMiddleware(Idempotent)
   pinCodeCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the PIN." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
-    return this.createCredential(ctx, input.account, "create_user_pin_code_access_info", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
+    return this.createCredential(ctx, input.account, "pinCode", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account an RF card (unique in the project)." })
   @UseMiddleware(Idempotent)
   rfCardCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the card number." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
-    return this.createCredential(ctx, input.account, "create_user_rf_card_access_info", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
+    return this.createCredential(ctx, input.account, "rfCard", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a face (one per account)." })
   @UseMiddleware(Idempotent)
   faceCreate(@Arg("input", () => FaceCreateInput, { description: "The account and its picture." }) input: FaceCreateInput, @Ctx() ctx: GraphContext) {
-    return this.createCredential(ctx, input.account, "create_user_face_access_info", "input.pictureUrl", input.pictureUrl, null, "");
+    return this.createCredential(ctx, input.account, "face", "input.pictureUrl", input.pictureUrl, null, "");
   }
 
   private async createCredential(
     ctx: GraphContext,
     accountId: string,
-    command: CredentialCommand,
+    kind: CredentialKind,
     field: string,
     value: string,
     format: RegExp | null,
@@ -334,14 +334,13 @@ export class AccountMutationResolver {
     const v = format ? check.format(value, field, format, hint) : check.url(value, field);
     if (!check.ok || !account || !v) return { userErrors: check.errors, ...none };
     const [p, r, a] = account.parts;
-    const extra: Record<string, string> = command === "create_user_face_access_info" ? { face_picture_url: v } : { number: v };
-    const done = await attempt(() => ctx.akubela.credentialWrite(command, { projectId: p, residenceId: r, accountId: a }, extra));
+    const done = await attempt(() => ctx.akubela.createCredential({ projectId: p, residenceId: r, accountId: a }, kind, v));
     if (!done.ok) return { userErrors: done.errors, ...none };
     const credentials = await ctx.akubela.accountCredentials(p, r, a);
-    const pinCode = credentials.pinCodes.find((c) => c.pinCodeId === done.value.pin_code_id) ?? null;
-    const rfCard = credentials.rfCards.find((c) => c.rfCardId === done.value.rf_card_id) ?? null;
+    const pinCode = kind === "pinCode" ? (credentials.pinCodes.find((c) => c.pinCodeId === done.value) ?? null) : null;
+    const rfCard = kind === "rfCard" ? (credentials.rfCards.find((c) => c.rfCardId === done.value) ?? null) : null;
     // The face create answers no id; an account holds one face.
-    const face = command === "create_user_face_access_info" ? (credentials.faces.at(-1) ?? null) : null;
+    const face = kind === "face" ? (credentials.faces.at(-1) ?? null) : null;
     return { userErrors: [], pinCode, rfCard, face, credentials };
   }
 
@@ -352,13 +351,8 @@ export class AccountMutationResolver {
     const id = check.id(input.id, "input.id", "PinCode", "RfCard", "Face");
     if (!check.ok || !id) return { userErrors: check.errors, ...none };
     const [p, r, a, credentialId] = id.parts;
-    const [command, key] =
-      id.type === "PinCode"
-        ? (["delete_user_pin_code_access_info", "pin_code_id"] as const)
-        : id.type === "RfCard"
-          ? (["delete_user_rf_card_access_info", "rf_card_id"] as const)
-          : (["delete_user_face_access_info", "face_id"] as const);
-    const done = await attempt(() => ctx.akubela.credentialWrite(command, { projectId: p, residenceId: r, accountId: a }, { [key]: credentialId }));
+    const kind: CredentialKind = id.type === "PinCode" ? "pinCode" : id.type === "RfCard" ? "rfCard" : "face";
+    const done = await attempt(() => ctx.akubela.deleteCredential({ projectId: p, residenceId: r, accountId: a }, kind, credentialId));
     if (!done.ok) return { userErrors: done.errors, ...none };
     return { userErrors: [], ...none, credentials: await ctx.akubela.accountCredentials(p, r, a) };
   }
