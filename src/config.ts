@@ -18,6 +18,8 @@ export interface Config {
   port: number;
   /** Interface the HTTP server binds to. */
   host: string;
+  /** On SIGTERM/SIGINT: how long requests in flight may take to finish before their connections are cut, ms. */
+  shutdownGraceMs: number;
   akubela: {
     target: AkubelaTarget;
     /**
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     port: read.int("PORT", 4000, 0, 65535),
     host: read.string("HOST") ?? "0.0.0.0",
+    shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     akubela: {
       target: akubelaBaseUrl ? { mode: "remote", baseUrl: akubelaBaseUrl } : { mode: "simulator" },
       serverToken: read.string("AKUBELA_TOKEN"),
