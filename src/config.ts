@@ -93,6 +93,8 @@ export interface Config {
   };
   /** `debug` | `info` | `warn` | `error` | `silent`. */
   logLevel: LogLevel;
+  /** `FEDERATION_OMIT_NODE=true`: `Query.node`/`nodes` left out of the subgraph (another subgraph owns them). */
+  federation: { omitNode: boolean };
   /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
   sandbox: boolean;
   introspection: boolean;
@@ -203,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
       acceptBearer: authModes.includes("bearer"),
     },
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
+    federation: { omitNode: read.bool("FEDERATION_OMIT_NODE", false) },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
   };

@@ -44,7 +44,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function createServer(deps: ServerDeps, options: ServerOptions = {}): Promise<GraphServer> {
   const { config, logger } = deps;
-  const schema = await buildServedSchema();
+  const schema = await buildServedSchema({ omitNode: config.federation.omitNode });
   const httpServer = http.createServer();
   const drainClosers: (() => Promise<void>)[] = [];
 

@@ -73,6 +73,8 @@ export interface SpawnOptions {
   /** `src` (tsx, the default) or the path of a built entry point (plain node). */
   entry?: string;
   cwd?: string;
+  /** A whole command instead of node (e.g. `["npm", "start"]`). */
+  command?: string[];
   /** Extra node flags (before the entry). */
   nodeArgs?: string[];
   /** Wait until `/healthz` answers (default true). */
@@ -83,10 +85,13 @@ export interface SpawnOptions {
 export async function spawnService(opts: SpawnOptions): Promise<ServiceProcess> {
   const port = opts.port ?? (await freePort());
   const args = opts.entry ? [...(opts.nodeArgs ?? []), opts.entry] : ["--import", "tsx", ...(opts.nodeArgs ?? []), join(ROOT, "src/index.ts")];
-  const child = spawn(process.execPath, args, {
+  const [file, ...argv] = opts.command ?? [process.execPath, ...args];
+  const child = spawn(file, argv, {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "info", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so kill() also ends what a wrapper (npm start → sh → node) started.
+    detached: true,
   });
   const chunks: string[] = [];
   child.stdout!.on("data", (d) => chunks.push(String(d)));
@@ -105,7 +110,11 @@ export async function spawnService(opts: SpawnOptions): Promise<ServiceProcess> 
         .map((l) => JSON.parse(l)),
     exited,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
     },
   };
   if (opts.waitReady !== false) {
