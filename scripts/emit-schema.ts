@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { printGraphSchema, printSubgraphSchema } from "../src/schema/build.js";
+import { printDeploySupergraph } from "./supergraph.js";
 
 /** Writes the API schema and the subgraph SDL; tests fail when the committed files differ from the code. */
 for (const [file, print] of [
@@ -10,3 +11,7 @@ for (const [file, print] of [
   await writeFile(target, await print());
   console.log(`wrote ${target.pathname}`);
 }
+
+const supergraph = new URL("../deploy/supergraph.graphql", import.meta.url);
+await writeFile(supergraph, await printDeploySupergraph());
+console.log(`wrote ${supergraph.pathname}`);

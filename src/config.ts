@@ -18,6 +18,8 @@ export interface Config {
   port: number;
   /** Interface the HTTP server binds to. */
   host: string;
+  /** On SIGTERM/SIGINT: how long requests in flight may take to finish before their connections are cut, ms. */
+  shutdownGraceMs: number;
   akubela: {
     target: AkubelaTarget;
     /**
@@ -96,6 +98,8 @@ export interface Config {
   };
   /** `debug` | `info` | `warn` | `error` | `silent`. */
   logLevel: LogLevel;
+  /** `FEDERATION_OMIT_NODE=true`: `Query.node`/`nodes` left out of the subgraph (another subgraph owns them). */
+  federation: { omitNode: boolean };
   /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
   sandbox: boolean;
   introspection: boolean;
@@ -149,6 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     port: read.int("PORT", 4000, 0, 65535),
     host: read.string("HOST") ?? "0.0.0.0",
+    shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     akubela: {
       target: akubelaBaseUrl ? { mode: "remote", baseUrl: akubelaBaseUrl } : { mode: "simulator" },
       serverToken: read.string("AKUBELA_TOKEN"),
@@ -206,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       acceptBearer: authModes.includes("bearer"),
     },
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
+    federation: { omitNode: read.bool("FEDERATION_OMIT_NODE", false) },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
   };

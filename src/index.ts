@@ -25,12 +25,26 @@ if (app.simulator) {
   );
 }
 
+/**
+ * The one owner of SIGTERM and SIGINT (Apollo's own handlers are off, `stopOnTerminationSignals: false`): the first
+ * signal stops taking connections, lets requests in flight finish for at most `SHUTDOWN_GRACE_MS` (then cuts
+ * them), closes WebSockets, Redis and the simulators, and exits 0. A second signal exits at once (a second Ctrl-C).
+ * A backstop timer exits 1 should a closer hang past the grace.
+ */
+const EXIT_CODE = { SIGINT: 130, SIGTERM: 143 } as const;
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn("second signal: exiting at once", { signal });
+      process.exit(EXIT_CODE[signal]);
+    }
     stopping = true;
-    logger.info("shutting down: finishing requests in flight", { signal });
+    logger.info("shutting down: finishing requests in flight", { signal, graceMs: config.shutdownGraceMs });
+    setTimeout(() => {
+      logger.error("shutdown did not finish within its grace: exiting", { graceMs: config.shutdownGraceMs });
+      process.exit(1);
+    }, config.shutdownGraceMs + 5_000).unref();
     app.stop().then(
       () => {
         logger.info("stopped");

@@ -26,8 +26,13 @@ export interface GraphServer {
   httpServer: http.Server;
   /** Listens on `port` (0 = any free one) and resolves with the endpoint URL. */
   listen(port: number, host?: string): Promise<string>;
-  /** Stops taking requests, lets in-flight ones finish, then closes. */
+  /** Stops taking requests, lets in-flight ones finish (at most `SHUTDOWN_GRACE_MS`), then closes. */
   stop(): Promise<void>;
+  /**
+   * Registers a closer run while the server drains, beside the HTTP drain (e.g. a WebSocket server's dispose):
+   * long-lived connections that the HTTP server no longer tracks once upgraded.
+   */
+  onDrain(closer: () => Promise<void>): void;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -39,8 +44,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function createServer(deps: ServerDeps, options: ServerOptions = {}): Promise<GraphServer> {
   const { config, logger } = deps;
-  const schema = await buildServedSchema();
+  const schema = await buildServedSchema({ omitNode: config.federation.omitNode });
   const httpServer = http.createServer();
+  const drainClosers: (() => Promise<void>)[] = [];
 
   const apollo = new ApolloServer<GraphContext>({
     schema,
@@ -49,6 +55,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     // Several operations in one HTTP request are allowed, up to QUERY_MAX_BATCH (checked before Apollo sees them).
     allowBatchedHttpRequests: true,
     includeStacktraceInErrorResponses: false,
+    // The process's signal handler (src/index.ts) owns SIGTERM/SIGINT and calls stop() once: Apollo's own handlers
+    // would call it a second time and wait on it forever.
+    stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
     // Apollo's own messages go through our JSON logger, not the console.
     logger: {
@@ -60,7 +69,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     plugins: [
       // Federated traces for a gateway that asks (ftv1), with error messages masked: a trace leaves this service.
       ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
+      { serverWillStart: async () => ({ drainServer: async () => void (await Promise.all(drainClosers.map((close) => close()))) }) },
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({
             embed: { initialState: { sharedHeaders: options.sandboxInitialState?.headers ?? {} } },
@@ -193,6 +203,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
         });
       }),
     stop: () => apollo.stop(),
+    onDrain: (closer) => void drainClosers.push(closer),
   };
 }
 

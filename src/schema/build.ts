@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
-import { graphql, lexicographicSortSchema, parse, printSchema, type GraphQLSchema } from "graphql";
+import { graphql, lexicographicSortSchema, parse, printSchema, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
 import type { GraphContext } from "../context.js";
 import { nodeFetcher } from "../resolvers/common/node.resolver.js";
@@ -73,7 +73,7 @@ export function buildGraphSchema(): Promise<GraphQLSchema> {
 }
 
 /** The Federation 2 link: which spec version, and the directives this subgraph uses. */
-export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
+export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])';
 
 /** Entities other subgraphs can join on, with their keys (set on the classes with `@Directive('@key(...)')`). */
 export const ENTITIES = ["Project", "Building", "Residence", "Account", "AkuvoxDevice", "AliyunAccessControlDevice", "AliyunPerson", "VisitorTempKey", "Device"] as const;
@@ -102,19 +102,35 @@ async function resolveReference(ref: Reference, ctx: GraphContext): Promise<obje
   return null;
 }
 
-let subgraph: Promise<GraphQLSchema> | undefined;
+const subgraphs = new Map<boolean, Promise<GraphQLSchema>>();
+
+/** `Query.node` / `Query.nodes` left out of a document (a supergraph usually has one owner of `node`). */
+function withoutNodeFields(document: DocumentNode): DocumentNode {
+  return visit(document, {
+    ObjectTypeDefinition: (type) =>
+      type.name.value === "Query" ? { ...type, fields: type.fields?.filter((f) => f.name.value !== "node" && f.name.value !== "nodes") } : undefined,
+  });
+}
 
 /**
  * The executable schema served: an Apollo Federation 2 subgraph (`_service`, `_entities`) built from the
  * type-graphql schema's SDL with its directives and resolvers, plus `__resolveReference` for every entity.
+ * `omitNode` (`FEDERATION_OMIT_NODE=true`) leaves `node`/`nodes` out, for a supergraph where another subgraph owns them.
  */
-export function buildServedSchema(): Promise<GraphQLSchema> {
-  subgraph ??= (async () => {
-    const schema = await buildGraphSchema();
-    const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
-    for (const entity of ENTITIES) resolvers[entity] = { ...resolvers[entity], __resolveReference: resolveReference };
-    return buildSubgraphSchema({ typeDefs: parse(await subgraphSdl()), resolvers: resolvers as GraphQLResolverMap<unknown> });
-  })();
+export function buildServedSchema(options: { omitNode?: boolean } = {}): Promise<GraphQLSchema> {
+  const omitNode = options.omitNode ?? false;
+  let subgraph = subgraphs.get(omitNode);
+  if (!subgraph) {
+    subgraph = (async () => {
+      const schema = await buildGraphSchema();
+      const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+      for (const entity of ENTITIES) resolvers[entity] = { ...resolvers[entity], __resolveReference: resolveReference };
+      if (omitNode) for (const field of ["node", "nodes"]) delete resolvers.Query?.[field];
+      const typeDefs = parse(await subgraphSdl());
+      return buildSubgraphSchema({ typeDefs: omitNode ? withoutNodeFields(typeDefs) : typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+    })();
+    subgraphs.set(omitNode, subgraph);
+  }
   return subgraph;
 }
 

@@ -4,7 +4,7 @@ import { startStandaloneServer } from "@apollo/server/standalone";
 import { composeServices } from "@apollo/composition";
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { parse } from "graphql";
+import { parse, type DocumentNode, type GraphQLSchema } from "graphql";
 import { GraphQLClient } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
@@ -150,5 +150,96 @@ describe("Apollo Federation 2", () => {
     expect(res.data._entities).toEqual([{ accountId: account.account_id, firstName: account.first_name }, { projectId: DEMO_PROJECT_ID }, null]);
     // The project's user list proves the account is the project's before get_user_info names it.
     expect(stack.sim.received().map((c) => c.command)).toEqual([...userListPages(stack.sim, DEMO_PROJECT_ID).map(() => "get_user_list"), "get_user_info"]);
+  });
+});
+
+describe("composition with another team's subgraph that defines its own PageInfo, UserError, Node and node(id:)", () => {
+  let notes: { server: ApolloServer; url: string };
+  let omitting: Stack;
+  let notesGateway: { server: ApolloServer; url: string };
+  const notesSdl = async () => (await import("../../deploy/site-notes-subgraph/subgraph.mjs")) as { typeDefs: DocumentNode; createSiteNotesSchema(): GraphQLSchema };
+  const servedSdl = async (s: Stack) => (await s.gql<{ _service: { sdl: string } }>(`{ _service { sdl } }`)).data!._service.sdl;
+
+  beforeAll(async () => {
+    const { createSiteNotesSchema } = await notesSdl();
+    const server = new ApolloServer({ schema: createSiteNotesSchema() });
+    notes = { server, url: (await startStandaloneServer(server, { listen: { port: 0 } })).url };
+    omitting = await startStack({ shareSimulatorsWith: stack, env: { FEDERATION_OMIT_NODE: "true" } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await notesGateway?.server.stop();
+    await notes?.server.stop();
+    await omitting?.close();
+  });
+
+  it("deploy/supergraph.graphql (compose.yaml's Apollo Router) is the composition of the code as it stands", async () => {
+    const { printDeploySupergraph } = await import("../../scripts/supergraph.js");
+    expect(await readFile(new URL("../../deploy/supergraph.graphql", import.meta.url), "utf8")).toBe(await printDeploySupergraph());
+  });
+
+  it("composes once node/nodes are left out (FEDERATION_OMIT_NODE=true); with them, the two node fields collide", async () => {
+    const { typeDefs } = await notesSdl();
+    const withNode = composeServices([
+      { name: "access", typeDefs: parse(await servedSdl(stack)), url: stack.url },
+      { name: "notes", typeDefs, url: notes.url },
+    ]);
+    expect(withNode.errors?.map((e) => e.message).join("\n")).toMatch(/Query\.node/);
+    // PageInfo, UserError and the connection shapes are @shareable: they are not among the conflicts.
+    expect(withNode.errors?.map((e) => e.message).join("\n")).not.toMatch(/PageInfo|UserError/);
+
+    const sdl = await servedSdl(omitting);
+    expect(sdl).not.toMatch(/^\s+nodes?\(/m);
+    expect(sdl).toMatch(/type PageInfo\s+@shareable/);
+    expect(sdl).toMatch(/type UserError\s+@shareable/);
+    const composed = composeServices([
+      { name: "access", typeDefs: parse(sdl), url: omitting.url },
+      { name: "notes", typeDefs, url: notes.url },
+    ]);
+    expect(composed.errors).toBeUndefined();
+  });
+
+  it("a query through @apollo/gateway joins both: the other team's node(id:) and mutation, our project and devices", async () => {
+    const { typeDefs } = await notesSdl();
+    const composed = composeServices([
+      { name: "access", typeDefs: parse(await servedSdl(omitting)), url: omitting.url },
+      { name: "notes", typeDefs, url: notes.url },
+    ]);
+    const gw = new ApolloServer({
+      gateway: new ApolloGateway({
+        supergraphSdl: composed.supergraphSdl!,
+        buildService: ({ url }) =>
+          new RemoteGraphQLDataSource({
+            url,
+            willSendRequest({ request, context }) {
+              const { apiKey } = context as { apiKey?: string };
+              if (apiKey) request.http?.headers.set("x-api-key", apiKey);
+            },
+          }),
+      }),
+    });
+    notesGateway = { server: gw, url: (await startStandaloneServer(gw, { listen: { port: 0 }, context: async ({ req }) => ({ apiKey: req.headers["x-api-key"] }) })).url };
+    const client = new GraphQLClient(notesGateway.url, { headers: { "x-api-key": TEST_API_KEYS.admin.key } });
+
+    const added = await client.request<any>(`mutation($p: ID!) { siteNoteAdd(projectId: $p, text: "Lift B out of order") { note { id } userErrors { code field message } } }`, { p: DEMO_PROJECT_ID });
+    expect(added.siteNoteAdd.userErrors).toEqual([]);
+    const refused = await client.request<any>(`mutation($p: ID!) { siteNoteAdd(projectId: $p, text: " ") { note { id } userErrors { code field } } }`, { p: DEMO_PROJECT_ID });
+    expect(refused.siteNoteAdd).toEqual({ note: null, userErrors: [{ code: "REQUIRED", field: ["text"] }] });
+
+    stack.sim.clearReceived();
+    const data = await client.request<any>(
+      `query($id: ID!, $p: ID!) {
+         node(id: $id) { id ... on SiteNote { text project { projectId devices { name } } } }
+         project(projectId: $p) { siteNotes { nodes { text } pageInfo { hasNextPage endCursor } } buildings { name } }
+       }`,
+      { id: added.siteNoteAdd.note.id, p: DEMO_PROJECT_ID },
+    );
+    const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
+    expect(data.node).toEqual({ id: added.siteNoteAdd.note.id, text: "Lift B out of order", project: { projectId: DEMO_PROJECT_ID, devices: expect.any(Array) } });
+    expect(data.node.project.devices.map((d: { name: string }) => d.name)).toEqual(expect.arrayContaining([publicDevices(project)[0].device_name]));
+    expect(data.project.siteNotes).toEqual({ nodes: [{ text: "Lift B out of order" }], pageInfo: { hasNextPage: false, endCursor: null } });
+    expect(data.project.buildings.length).toBeGreaterThan(0);
+    // Our part of the plan reached the vendor: the devices came from the simulator.
+    expect(stack.sim.received().map((c) => c.command)).toContain("get_visitor_temp_key_device_list");
   });
 });

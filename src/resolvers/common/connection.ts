@@ -1,10 +1,12 @@
-import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
+import { ArgsType, Directive, Field, Int, ObjectType, type ClassType } from "type-graphql";
 import { BadUserInputError } from "../../errors.js";
 
 /** Largest page a connection serves: the vendor's page size, so one graph page never costs more than two calls. */
 export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 20;
 
+// @shareable: other subgraphs of a supergraph commonly define their own PageInfo and connection shapes.
+@Directive("@shareable")
 @ObjectType({ description: "Where a page of a connection stands in the whole list (forward paging only)." })
 export class PageInfo {
   @Field(() => Boolean, { description: "True when items follow this page: ask again with `after: endCursor`." })
@@ -34,6 +36,7 @@ export class PageArgs {
 
 /** A connection type `<Name>Connection` with its `<Name>Edge`, for items of `itemClass`. */
 export function connectionType<T extends object>(name: string, itemClass: ClassType<T>, what: string) {
+  @Directive("@shareable")
   @ObjectType(`${name}Edge`, { description: `One ${what} in a page, with its cursor.` })
   class Edge {
     @Field(() => String, { description: "Opaque cursor of this item: pass it as `after` to continue after it." })
@@ -43,6 +46,7 @@ export function connectionType<T extends object>(name: string, itemClass: ClassT
     node!: T;
   }
 
+  @Directive("@shareable")
   @ObjectType(`${name}Connection`, { description: `A page of ${what}s, with the total count.` })
   class Connection {
     @Field(() => [Edge], { description: "The items of this page with their cursors." })

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from "type-graphql";
+import { Directive, Field, ObjectType } from "type-graphql";
 import { isVendorRejection } from "../../datasources/base.js";
 import type { UpstreamError } from "../../errors.js";
 import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
@@ -7,6 +7,8 @@ import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
  * A problem the caller can fix, answered in a mutation payload (house style, "Errors": the first tier). Input
  * problems are found before any vendor call; vendor rejections carry the vendor's own code.
  */
+// @shareable: other subgraphs commonly define a UserError of their own.
+@Directive("@shareable")
 @ObjectType({ description: "A reason a mutation (or part of it) was not carried out, which the caller can fix." })
 export class UserError {
   @Field(() => [String], {

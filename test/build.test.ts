@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readdir, stat, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_API_KEY } from "../src/app.js";
+import { DEMO_PROJECT_ID } from "../src/simulators/akubela/index.js";
+import { graphql, PROD_API_KEY, ROOT, spawnService, startProductionVendors, type ProductionVendors, type ServiceProcess } from "./helpers/service.js";
+
+const run = promisify(execFile);
+
+/**
+ * The Dockerfile's steps without Docker: a build stage (`npm run build`: tsconfig.build.json, src/ only) and a
+ * runtime stage holding package.json, the lock, `npm ci --omit=dev`, dist/ and config/, started as the image
+ * starts it. The build stage reuses this checkout's node_modules (same lock) instead of a second full `npm ci`.
+ */
+let vendors: ProductionVendors;
+let runtime: string;
+const started: ServiceProcess[] = [];
+const DEVICES = `query($p: ID!) { project(projectId: $p) { devices { name } } }`;
+
+beforeAll(async () => {
+  const tmp = await mkdtemp(join(tmpdir(), "image-"));
+  const build = join(tmp, "build");
+  runtime = join(tmp, "app");
+  await mkdir(build);
+  await mkdir(runtime);
+  for (const f of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src"]) await cp(join(ROOT, f), join(build, f), { recursive: true });
+  await symlink(join(ROOT, "node_modules"), join(build, "node_modules"), "dir");
+  await run("npm", ["run", "build"], { cwd: build });
+
+  for (const f of ["package.json", "package-lock.json"]) await cp(join(ROOT, f), join(runtime, f));
+  await run("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: runtime, timeout: 240_000 });
+  await cp(join(build, "dist"), join(runtime, "dist"), { recursive: true });
+  await cp(join(ROOT, "config"), join(runtime, "config"), { recursive: true });
+  vendors = await startProductionVendors();
+}, 300_000);
+
+afterAll(async () => {
+  for (const s of started) s.kill();
+  await vendors?.close();
+});
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+describe("the production artefact (the Dockerfile's steps)", () => {
+  it("npm run build emits the service only; the runtime holds no dev dependency", async () => {
+    const dist = await readdir(join(runtime, "dist"));
+    expect(dist).toContain("index.js");
+    expect(dist).toContain("server.js");
+    expect(dist).not.toContain("test");
+    expect(dist).not.toContain("scripts");
+    expect(dist).not.toContain("src");
+    for (const dev of ["tsx", "vitest", "typescript", "@apollo/gateway"]) expect(await exists(join(runtime, "node_modules", dev))).toBe(false);
+    expect(await exists(join(runtime, "node_modules", "@apollo/server"))).toBe(true);
+  });
+
+  it("`npm start` with NODE_ENV=production runs the built JS: a query answers from the vendor", async () => {
+    const service = await spawnService({ command: ["npm", "start"], cwd: runtime, env: { NODE_ENV: "production", ...vendors.env } });
+    started.push(service);
+    vendors.akubela.clearReceived();
+    const res = await graphql(service.base, PROD_API_KEY, DEVICES, { p: DEMO_PROJECT_ID });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { project: { devices: { name: string }[] } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.project.devices.length).toBeGreaterThan(0);
+    expect(vendors.akubela.calls("get_visitor_temp_key_device_list").length).toBeGreaterThan(0);
+    expect(service.output()).toContain("dist/index.js");
+  });
+
+  it("node dist/index.js from another working directory finds config/ beside the package (demo mode's key file), and stops on SIGTERM with 0", async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), "cwd-"));
+    const service = await spawnService({ entry: join(runtime, "dist/index.js"), cwd: elsewhere, env: { NODE_ENV: "development" } });
+    started.push(service);
+    const res = await graphql(service.base, DEMO_API_KEY, DEVICES, { p: DEMO_PROJECT_ID });
+    const body = (await res.json()) as { data: { project: { devices: unknown[] } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.project.devices.length).toBeGreaterThan(0);
+    service.child.kill("SIGTERM");
+    expect(await service.exited).toBe(0);
+  });
+});
