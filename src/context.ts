@@ -39,7 +39,7 @@ export interface ServerDeps {
   callers: CallerSources;
   metrics: Metrics;
   /** What `/readyz` probes. */
-  readiness: { akubelaUrl: string; aliyunUrl: string };
+  readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
 
 export function createContext(deps: ServerDeps, requestId: string, caller: Caller): GraphContext {
