@@ -67,6 +67,11 @@ export interface Config {
     personTtlMs: number;
     /** TTL of an Aliyun keep-open state (`/entrance/paas/keepopen/get`), ms. */
     keepOpenTtlMs: number;
+    /**
+     * How long a project's membership index (its residences and accounts, from `get_user_list`; its visitor keys)
+     * is shared across requests, ms; a lookup that misses refreshes it once from the vendor. 0: built per request.
+     */
+    membershipTtlMs: number;
     /** How long past its TTL an entry may be served while it is refreshed in the background, ms. */
     staleMs: number;
     /** Upper bound of one Redis command, ms. */
@@ -194,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
       deviceListTtlMs: read.int("CACHE_DEVICE_LIST_TTL_SECONDS", 300, 0, 86_400) * 1000,
       personTtlMs: read.int("CACHE_PERSON_TTL_SECONDS", 300, 0, 86_400) * 1000,
       keepOpenTtlMs: read.int("CACHE_KEEP_OPEN_TTL_SECONDS", 15, 0, 3_600) * 1000,
+      membershipTtlMs: read.int("CACHE_MEMBERSHIP_TTL_SECONDS", 300, 0, 86_400) * 1000,
       staleMs: read.int("CACHE_STALE_SECONDS", 60, 0, 86_400) * 1000,
       redisCommandTimeoutMs: read.int("REDIS_COMMAND_TIMEOUT_MS", 250, 10, 10_000),
       memoryMaxEntries: read.int("CACHE_MEMORY_MAX_ENTRIES", 10_000, 1, 10_000_000),

@@ -6,6 +6,7 @@ import type { ReadThrough } from "./cache/read-through.js";
 import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
 import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
+import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
@@ -18,6 +19,8 @@ export interface GraphContext {
   caller: Caller;
   logger: Logger;
   config: Config;
+  /** The projects this caller may see: what every data-source command is checked against. */
+  projects: ProjectGrant;
   akubela: AkubelaDataSource;
   aliyun: AliyunDataSource;
   /** The shared cache (idempotency records, locks). */
@@ -42,40 +45,52 @@ export interface ServerDeps {
   readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
 
+/**
+ * The projects a caller may see: an API key's own list (or `*`); everything for a caller with its own vendor token
+ * (the vendor decides what the token reaches, and the data sources still check each object against the project it
+ * is addressed in, from that token's own view of the vendor's data); nothing for anyone else.
+ */
+export function grantOf(caller: Caller): ProjectGrant {
+  if (caller.kind === "api-key" && caller.apiKey) return caller.apiKey.projects;
+  if (caller.kind === "vendor-token") return "*";
+  return new Set();
+}
+
 export function createContext(deps: ServerDeps, requestId: string, caller: Caller): GraphContext {
   const { cache } = deps.config;
+  const projects = grantOf(caller);
+  const guard = new ProjectGuard(projects, caller.apiKey ? `the API key "${caller.apiKey.name}"` : "this caller");
+  const common = {
+    guard,
+    naive: deps.config.naive,
+    onBatch: (loader: string, size: number) => deps.metrics.loaderBatchSize.observe({ loader }, size),
+    cache: { readThrough: deps.readThrough, staleMs: cache.staleMs, bypass: Boolean(caller.bypassCache) },
+  };
+  const akubela = new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
+    ...common,
+    concurrency: deps.config.akubela.concurrency,
+    pageSize: deps.config.akubela.pageSize,
+    ttlMs: Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
+    membershipTtlMs: cache.membershipTtlMs,
+  });
   return {
     requestId,
     caller,
+    projects,
     cache: deps.readThrough.cache,
     logger: deps.logger.child({ requestId }),
     config: deps.config,
-    akubela: new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
-      concurrency: deps.config.akubela.concurrency,
-      pageSize: deps.config.akubela.pageSize,
-      naive: deps.config.naive,
-      onBatch: (loader, size) => deps.metrics.loaderBatchSize.observe({ loader }, size),
-      cache: {
-        readThrough: deps.readThrough,
-        ttlMs: Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
-        staleMs: cache.staleMs,
-        bypass: Boolean(caller.bypassCache),
-      },
-    }),
+    akubela,
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
+      ...common,
       // The gateway is called with the server's app key: only for callers the facade itself authenticated.
       gatewayAllowed: caller.kind === "api-key",
-      naive: deps.config.naive,
-      onBatch: (loader, size) => deps.metrics.loaderBatchSize.observe({ loader }, size),
       concurrency: deps.config.aliyun.concurrency,
       timeZone: deps.config.aliyun.timeZone,
-      cache: {
-        readThrough: deps.readThrough,
-        scope: deps.aliyunCacheScope,
-        ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs },
-        staleMs: cache.staleMs,
-        bypass: Boolean(caller.bypassCache),
-      },
+      scope: deps.aliyunCacheScope,
+      ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs },
+      // Persons are linked to Akubela accounts: their project is the account's, as its project's user list says.
+      accounts: akubela,
     }),
   };
 }

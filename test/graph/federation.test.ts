@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { printSubgraphSchema } from "../../src/schema/build.js";
 import { publicDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, userListPages, type Stack } from "../helpers/stack.js";
 
 /** A small subgraph of another team: it extends Device (an entity interface) and Account with fields of its own. */
 const MAINTENANCE_SDL = `
@@ -148,6 +148,7 @@ describe("Apollo Federation 2", () => {
     );
     expect(res.errors).toBeUndefined();
     expect(res.data._entities).toEqual([{ accountId: account.account_id, firstName: account.first_name }, { projectId: DEMO_PROJECT_ID }, null]);
-    expect(stack.sim.received().map((c) => c.command)).toEqual(["get_user_info"]);
+    // The project's user list proves the account is the project's before get_user_info names it.
+    expect(stack.sim.received().map((c) => c.command)).toEqual([...userListPages(stack.sim, DEMO_PROJECT_ID).map(() => "get_user_list"), "get_user_info"]);
   });
 });

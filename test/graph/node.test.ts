@@ -54,11 +54,13 @@ describe("node and nodes", () => {
     expect(again.data.nodes).toEqual(sample.map(strip));
   });
 
-  it("answers null for an object that no longer exists and BAD_USER_INPUT for a string that is no ID", async () => {
+  it("refuses an object its project's own list does not have (gone, or never the project's), and BAD_USER_INPUT for a string that is no ID", async () => {
     const gone = Buffer.from(JSON.stringify(["VisitorTempKey", DEMO_PROJECT_ID, "vnope"])).toString("base64url");
     const res = await stack.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: gone });
-    expect(res.errors).toBeUndefined();
     expect(res.data.node).toBeNull();
+    expect(res.errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([[["node"], "FORBIDDEN", `visitor key vnope is not in project ${DEMO_PROJECT_ID}`]]);
+    // The key list proved it; the key itself was never named to the vendor.
+    expect(stack.sim.received().map((c) => c.command)).toEqual(["get_visitor_temp_key_list"]);
     stack.sim.clearReceived();
     const bad = await stack.gql(`{ nodes(ids: ["${gone}", "garbage"]) { id } }`);
     expect(bad.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "ids[1]" });

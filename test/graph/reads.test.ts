@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Project } from "../../src/simulators/akubela/state.js";
 import { publicDevices, residenceDevices } from "../../src/simulators/akubela/state.js";
-import { commandsReceived, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { commandsReceived, DEMO_PROJECT_ID, startStack, userListPages, type Stack } from "../helpers/stack.js";
 
 /** `2024-01-25 21:10:16` (UTC) as the graph must give it. */
 const iso = (vendorTime: string) => new Date(`${vendorTime.replace(" ", "T")}Z`).toISOString();
@@ -73,16 +73,18 @@ describe("one query per read command", () => {
       residence: { residenceId: a.residence_id, residenceNo: residence.residence_no, familyName: residence.family_name },
       building: { buildingId: a.building_id, name: project.buildings.get(a.building_id)!.building_name },
     });
+    // The project's user list proves the account is the project's before get_user_info names it.
     expect(commandsReceived(stack.sim)).toEqual([
+      ...userListPages(stack.sim, DEMO_PROJECT_ID),
       `get_user_info ${JSON.stringify({ project_id: DEMO_PROJECT_ID, residence_id: a.residence_id, account_id: a.account_id })}`,
     ]);
   });
 
-  it("get_user_info: an unknown account is null, not an error", async () => {
+  it("get_user_info: an account the project's user list does not have is refused, and never named to the vendor", async () => {
     const res = await stack.gql(`query($p: ID!) { account(projectId: $p, residenceId: "r0", accountId: "a0") { accountId } }`, { p: DEMO_PROJECT_ID });
-    expect(res.errors).toBeUndefined();
     expect(res.data.account).toBeNull();
-    expect(stack.sim.calls("get_user_info")).toHaveLength(1);
+    expect(res.errors?.[0]).toMatchObject({ path: ["account"], extensions: { code: "FORBIDDEN" }, message: `account a0 is not in residence r0 of project ${DEMO_PROJECT_ID}` });
+    expect(commandsReceived(stack.sim)).toEqual(userListPages(stack.sim, DEMO_PROJECT_ID));
   });
 
   it("get_user_access_info: PIN codes, RF cards, faces, access groups and floor access", async () => {
@@ -168,8 +170,8 @@ describe("one query per read command", () => {
     );
     expect(expected.some((d) => d.device_type.includes("Doorphone"))).toBe(true);
     expect(expected.some((d) => !d.device_type.includes("Doorphone"))).toBe(true);
-    expect(commandsReceived(stack.sim)).toEqual([`get_akuvox_device_list {"residence_id":"${r.residence_id}"}`]);
-    expect(stack.sim.calls()[0].endpoint).toBe("user-commands");
+    expect(commandsReceived(stack.sim)).toEqual([...userListPages(stack.sim, DEMO_PROJECT_ID), `get_akuvox_device_list {"residence_id":"${r.residence_id}"}`]);
+    expect(stack.sim.calls("get_akuvox_device_list")[0].endpoint).toBe("user-commands");
   });
 
   it("the four open-door config commands: private key, NFC, BLE, face file, each only when selected", async () => {
@@ -190,7 +192,9 @@ describe("one query per read command", () => {
         "get_akuvox_open_door_ble_config",
         "get_akuvox_open_door_nfc_config",
         "get_akuvox_open_door_private_key_config",
-      ].map((c) => `${c} ${param}`),
+      ]
+        .map((c) => `${c} ${param}`)
+        .concat(userListPages(stack.sim, DEMO_PROJECT_ID)),
     );
 
     stack.sim.clearReceived();
@@ -199,7 +203,7 @@ describe("one query per read command", () => {
       r: r.residence_id,
     });
     expect(one.data.residence.openDoorConfig.nfc.enabled).toBe(r.nfc.enable_nfc);
-    expect(commandsReceived(stack.sim)).toEqual([`get_akuvox_open_door_nfc_config ${param}`]);
+    expect(commandsReceived(stack.sim)).toEqual([...userListPages(stack.sim, DEMO_PROJECT_ID), `get_akuvox_open_door_nfc_config ${param}`]);
   });
 
   it("get_akuvox_open_door_temp_key_config: residence temp keys with full date-times", async () => {
@@ -222,7 +226,7 @@ describe("one query per read command", () => {
     for (const k of res.data.residence.tempKeys) {
       expect(Buffer.from(k.id, "base64url").toString()).not.toContain(k.tempKey);
     }
-    expect(commandsReceived(stack.sim)).toEqual([`get_akuvox_open_door_temp_key_config {"residence_id":"${r.residence_id}"}`]);
+    expect(commandsReceived(stack.sim)).toEqual([...userListPages(stack.sim, DEMO_PROJECT_ID), `get_akuvox_open_door_temp_key_config {"residence_id":"${r.residence_id}"}`]);
   });
 
   it("get_akuvox_call_history: a paged connection over the whole history", async () => {
@@ -263,7 +267,7 @@ describe("one query per read command", () => {
         occurredAt: iso(e.open_door_time),
       })),
     );
-    expect(commandsReceived(stack.sim)).toEqual([`get_akuvox_open_door_history {"residence_id":"${r.residence_id}"}`]);
+    expect(commandsReceived(stack.sim)).toEqual([...userListPages(stack.sim, DEMO_PROJECT_ID), `get_akuvox_open_door_history {"residence_id":"${r.residence_id}"}`]);
   });
 
   it("get_visitor_temp_key_list: visitor keys, paged, with repeat modes and days as enums", async () => {
@@ -313,7 +317,9 @@ describe("one query per read command", () => {
       building: { buildingId: k.building_id, name: k.building_name },
     });
     expect(res.data.visitorTempKey.devices.map((d: any) => d.deviceId)).toEqual(k.devices.map((d) => d.device_id));
+    // The project's key list proves the key is the project's before get_visitor_temp_key_info names it.
     expect(commandsReceived(stack.sim)).toEqual([
+      `get_visitor_temp_key_list ${JSON.stringify({ project_id: DEMO_PROJECT_ID, page_size: 100, page_index: 1 })}`,
       `get_visitor_temp_key_info ${JSON.stringify({ project_id: DEMO_PROJECT_ID, visitor_temp_key_id: k.visitor_temp_key_id })}`,
     ]);
   });

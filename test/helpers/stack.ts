@@ -102,6 +102,7 @@ export async function startStack(
     CACHE_DEVICE_LIST_TTL_SECONDS: "0",
     CACHE_PERSON_TTL_SECONDS: "0",
     CACHE_KEEP_OPEN_TTL_SECONDS: "0",
+    CACHE_MEMBERSHIP_TTL_SECONDS: "0",
     ...options.env,
   });
   const lines: string[] = [];
@@ -183,4 +184,13 @@ export async function mutate(stack: Stack, query: string, input: unknown): Promi
   const res = await stack.gql(query, { input });
   expect(res.errors).toBeUndefined();
   return Object.values(res.data)[0];
+}
+
+/**
+ * The commands that prove a residence or an account is a project's before a command names it: every page of the
+ * project's `get_user_list`, as the simulator's state makes them (page size 100).
+ */
+export function userListPages(sim: AkubelaSimulator, projectId: string, pageSize = 100): string[] {
+  const pages = Math.floor(sim.state.projects.get(projectId)!.accounts.size / pageSize) + 1;
+  return Array.from({ length: pages }, (_, i) => `get_user_list ${JSON.stringify({ project_id: projectId, page_size: pageSize, page_index: i + 1 })}`);
 }

@@ -1,24 +1,12 @@
-import DataLoader from "dataloader";
-import { ForbiddenError, UpstreamError } from "../../errors.js";
 import { chunks } from "../../lib/chunks.js";
-import { ConcurrencyLimit } from "../../lib/concurrency.js";
-import { stableStringify } from "../../lib/stable-stringify.js";
-import type { SiteMap } from "../../site-map.js";
-import { CountedPagedList } from "../paging.js";
-import { KEY_PREFIX, type ReadThrough } from "../../cache/read-through.js";
-import { DeviceVendor } from "../akubela/model.js";
-import type { AliyunClient, AliyunRequest } from "./client.js";
-import { expectArray, expectObject, mapCardPermission, mapPerson, readPage } from "./mappers.js";
-import type { AliyunDeviceRecord, AliyunPersonRecord, CardPermissionRecord } from "./model.js";
+import { formatVendorDateTimeAt } from "../../lib/time.js";
+import { isVendorRejection } from "../base.js";
+import type { UpstreamError } from "../../errors.js";
+import { expectArray } from "./mappers.js";
+import type { AliyunPersonRecord } from "./model.js";
+import { ALIYUN_READS, AliyunReads, type PersonInput, type VerifiedPerson } from "./reads.js";
 
-/** The read paths of `003_d332e758188ea47b.txt` with the `apiVer` the document gives each. */
-export const ALIYUN_READS = {
-  userGet: { path: "/entrance/paas/user/get", apiVer: "1.0.0" },
-  userQuery: { path: "/entrance/paas/user/query", apiVer: "1.0.0" },
-  userPermQuery: { path: "/entrance/paas/user/perm/query", apiVer: "1.0.0" },
-  devicePermQuery: { path: "/entrance/paas/device/perm/query", apiVer: "1.0.0" },
-  keepOpenGet: { path: "/entrance/paas/keepopen/get", apiVer: "1.0.0" },
-} as const;
+export { ALIYUN_IOT_IDS_PER_QUERY, ALIYUN_PAGE_SIZE, ALIYUN_READS, type AccountDirectory, type AliyunDataSourceOptions, type PersonInput } from "./reads.js";
 
 /** The write paths of `003_d332e758188ea47b.txt` with their `apiVer`. */
 export const ALIYUN_WRITES = {
@@ -38,326 +26,306 @@ export const ALIYUN_WRITES = {
 /** Documented batch limits (003): cards a batchmodify, passwords a passwd/modify, devices a legacy QR call. */
 export const ALIYUN_LIMITS = { cards: 1000, passwords: 100, legacyQrDevices: 500 } as const;
 
-/** Documented limits: pageSize ≤ 100 (user/query, device/perm/query), ≤ 100 iotIds a user/perm/query. */
-export const ALIYUN_PAGE_SIZE = 100;
-export const ALIYUN_IOT_IDS_PER_QUERY = 100;
-
-/** The gateway body code for "identityId does not exist" (aliyun-gateway.md, "Body codes"). */
-const IDENTITY_NOT_FOUND = "2062";
-
-export interface AliyunDataSourceOptions {
-  /** Whether this caller may make the server call the gateway (with its app key): API-key callers only. */
-  gatewayAllowed: boolean;
-  concurrency: number;
-  /** Offset of the gateway's zone-less times. */
-  timeZone: string;
-  /** Benchmark baseline: no deduplication or batching (see Config.naive). */
-  naive?: boolean;
-  /** Reports each DataLoader batch's size (metrics). */
-  onBatch?: (loader: string, size: number) => void;
-  /** The shared cache; `scope` is a hash of the app key that fetches (the gateway credential). */
-  cache?: { readThrough: ReadThrough; scope: string; ttlMs: Partial<Record<keyof typeof ALIYUN_READS, number>>; staleMs: number; bypass: boolean };
+/** A reason part of a batch was not carried out, pinned to the input it concerns (a mutation's user error). */
+export interface BatchFailure {
+  field: string[] | null;
+  message: string;
+  code: string;
 }
 
-/** A gateway read, with the name of its path (which sets its cache TTL). */
-type AliyunRead = AliyunRequest & { which: keyof typeof ALIYUN_READS };
+/** What became of a batch cut into calls: every record is counted once, as carried out or failed. */
+export interface BatchOutcome {
+  succeeded: number;
+  failed: number;
+  calls: number;
+  failures: BatchFailure[];
+}
 
-/** A permission key for the person-view loader: one person on one device. */
-interface PermKey {
-  identityId: string;
+/** One card permission to grant or revoke. */
+export interface CardGrant {
+  person: PersonInput;
   iotId: string;
+  cardId: string;
+  /** Grants only; default never. */
+  expiresAt?: Date | null;
 }
+
+/** One door password. */
+export interface DoorPassword {
+  person: PersonInput;
+  iotId: string;
+  number: number;
+  password: string;
+  expiresAt?: Date | null;
+}
+
+/** A QR code's window and scan limits (003 二维码权限配置). */
+export interface QrWindow {
+  effectiveAt?: Date | null;
+  expiresAt: Date;
+  maxScanTimes?: number | null;
+  maxScanScope?: "SHARE" | "DEVICE" | null;
+}
+
+const rejection = (error: unknown, field: string[] | null = null): BatchFailure => ({
+  field,
+  message: (error as UpstreamError).upstream.vendorMessage ?? (error as UpstreamError).message,
+  code: String((error as UpstreamError).upstream.vendorCode),
+});
 
 /**
- * The Aliyun IoT access-control API in the graph's terms, built once per GraphQL request.
- *
- * Reads go through one DataLoader keyed by path + stable-stringified params (sent once per request). Card
- * permissions of people on devices go through a second loader keyed by (identityId, iotId): a batch is grouped by
- * person and cut into chunks of 100 iotIds, so the card permissions of many accounts over many devices cost one
- * `/entrance/paas/user/perm/query` per (person, 100-device chunk), however the query is shaped.
+ * The Aliyun IoT access-control API in the graph's terms, built once per GraphQL request: the writes of
+ * `003_*.txt` over the reads and checks of {@link AliyunReads}. Every write checks each person and device it
+ * names before the first call is sent; a batch is cut at the document's limits here, not by the caller.
  */
-export class AliyunDataSource {
-  private readonly limit: ConcurrencyLimit;
-  private readonly reads: DataLoader<AliyunRead, unknown, string>;
-  private readonly perms: DataLoader<PermKey, CardPermissionRecord[], string>;
-  private readonly devicePermLists = new Map<string, CountedPagedList<CardPermissionRecord>>();
-  private personList?: CountedPagedList<AliyunPersonRecord>;
-
-  constructor(
-    private readonly client: AliyunClient,
-    readonly siteMap: SiteMap,
-    private readonly options: AliyunDataSourceOptions,
-  ) {
-    this.limit = new ConcurrencyLimit(options.concurrency);
-    const naive = options.naive ? { cache: false, batch: false } : {};
-    this.reads = new DataLoader(
-      (requests) => {
-        options.onBatch?.("aliyun.reads", requests.length);
-        return Promise.all(requests.map((r) => this.fetch(r).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
-      },
-      { cacheKeyFn: (r) => `${r.path}|${stableStringify(r.params)}`, ...naive },
-    );
-    this.perms = new DataLoader(
-      async (keys) => {
-        options.onBatch?.("aliyun.card_permissions", keys.length);
-        return this.loadPermissions(keys);
-      },
-      { cacheKeyFn: (k) => `${k.identityId}\u0000${k.iotId}`, ...naive },
-    );
+export class AliyunDataSource extends AliyunReads {
+  private call(which: keyof typeof ALIYUN_WRITES, params: Record<string, unknown>, id?: string): Promise<unknown> {
+    return this.write({ ...ALIYUN_WRITES[which], which, params, kind: "write", id });
   }
 
-  /** The gateway uses the server's app key: a caller with only a vendor token of its own may not spend it. */
-  private requireGateway(): void {
-    if (!this.options.gatewayAllowed) {
-      throw new ForbiddenError("Aliyun operations use the server's app key: send an API key (X-API-Key) with the needed scope");
-    }
+  private userGetKey(identityId: string): string {
+    return this.cacheKey(ALIYUN_READS.userGet.path, { identityId });
   }
 
-  /** One gateway read, through the shared cache for the cacheable paths (persons, keep-open states). */
-  private async fetch(req: AliyunRead, bypass = this.options.cache?.bypass ?? false): Promise<unknown> {
-    this.requireGateway();
-    const send = () => this.limit.run(() => this.client.send(req));
-    const cache = this.options.cache;
-    const ttlMs = cache?.ttlMs[req.which];
-    if (!cache || !ttlMs) return send();
-    return cache.readThrough.read(this.cacheKey(req.path, req.params), { ttlMs, staleMs: cache.staleMs, bypass }, send);
+  /** Every person of a write, checked (and its identity derived) before anything is sent. */
+  private async verifyAll<T extends { person: PersonInput }>(rows: readonly T[]): Promise<(T & { who: VerifiedPerson })[]> {
+    return Promise.all(rows.map(async (r) => ({ ...r, who: await this.verifyPerson(r.person) })));
   }
 
-  private cacheKey(path: string, params: Record<string, unknown>): string {
-    return `${KEY_PREFIX}:${this.options.cache?.scope ?? "-"}:aliyun:${path}:${stableStringify(params)}`;
-  }
-
-  /** Removes the shared-cache entries a write made stale. */
-  private async invalidate(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<void> {
-    await this.options.cache?.readThrough.invalidate(this.cacheKey(ALIYUN_READS[which].path, params));
-  }
-
-  private read(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<unknown> {
-    return this.reads.load({ ...ALIYUN_READS[which], which, params, kind: "read" });
+  private async accountName(who: VerifiedPerson): Promise<string | undefined> {
+    if (!who.account) return undefined;
+    const { projectId, residenceId, accountId } = who.account;
+    const account = await this.options.accounts.account(projectId, residenceId, accountId);
+    return [account?.firstName, account?.lastName].filter(Boolean).join(" ") || undefined;
   }
 
   /**
-   * A person: `/entrance/paas/user/get` (003 查询人员信息); `null` when the identityId does not exist (2062).
-   * `fresh` skips the shared cache: a write deciding on it (create the person first?) must not trust a stale entry.
+   * `/entrance/paas/user/modify` (003 添加或更新人员信息): creates or updates; `name` is required to create, and
+   * defaults to the linked account's display name when the person does not exist yet. Answers the identityId.
    */
-  async person(identityId: string, options: { fresh?: boolean } = {}): Promise<AliyunPersonRecord | null> {
+  async upsertPerson(person: PersonInput, fields: { name?: string; extInfo?: string } = {}): Promise<string> {
+    const who = await this.verifyPerson(person);
+    let name = fields.name;
+    if (name === undefined && who.account && !(await this.personOf(who.identityId, who.projectId, true))) name = await this.accountName(who);
     try {
-      const data = options.fresh
-        ? await this.fetch({ ...ALIYUN_READS.userGet, which: "userGet", params: { identityId }, kind: "read" }, true)
-        : await this.read("userGet", { identityId });
-      if (data === null || data === undefined) return null;
-      return mapPerson(expectObject(data, ALIYUN_READS.userGet.path), identityId);
-    } catch (error) {
-      if (error instanceof UpstreamError && error.upstream.vendorCode === IDENTITY_NOT_FOUND) return null;
-      throw error;
-    }
-  }
-
-  /** One page of persons: `/entrance/paas/user/query` (003 查询人员列表), `pageNo` from 1, `pageSize` ≤ 100. */
-  async personsPage(pageNo: number): Promise<{ total: number; persons: AliyunPersonRecord[] }> {
-    const { total, rows } = readPage(await this.read("userQuery", { pageSize: ALIYUN_PAGE_SIZE, pageNo }), ALIYUN_READS.userQuery.path);
-    return { total, persons: rows.flatMap((r) => mapPerson(r) ?? []) };
-  }
-
-  /** The person's card permissions on these devices (batched: see the class comment). */
-  async personCardPermissions(identityId: string, iotIds: readonly string[]): Promise<CardPermissionRecord[]> {
-    const lists = await this.perms.loadMany(iotIds.map((iotId) => ({ identityId, iotId })));
-    return lists.flatMap((l) => {
-      if (l instanceof Error) throw l;
-      return l;
-    });
-  }
-
-  private async loadPermissions(keys: readonly PermKey[]): Promise<(CardPermissionRecord[] | Error)[]> {
-    const byPerson = new Map<string, string[]>();
-    for (const k of keys) {
-      const list = byPerson.get(k.identityId) ?? [];
-      if (!list.includes(k.iotId)) list.push(k.iotId);
-      byPerson.set(k.identityId, list);
-    }
-    const answers = new Map<string, CardPermissionRecord[] | Error>();
-    const parts = [...byPerson].flatMap(([identityId, iotIds]) => chunks(iotIds, ALIYUN_IOT_IDS_PER_QUERY).map((part) => ({ identityId, iotIds: part })));
-    await Promise.all(
-      parts.map(async ({ identityId, iotIds }) => {
-        const key = (iotId: string) => `${identityId}\u0000${iotId}`;
-        try {
-          const rows = await this.userPermQuery(identityId, iotIds);
-          for (const iotId of iotIds) answers.set(key(iotId), rows.filter((r) => r.iotId === iotId));
-        } catch (error) {
-          // A person the gateway does not know has no permissions; anything else fails this chunk only.
-          const unknown = error instanceof UpstreamError && error.upstream.vendorCode === IDENTITY_NOT_FOUND;
-          for (const iotId of iotIds) answers.set(key(iotId), unknown ? [] : (error as Error));
-        }
-      }),
-    );
-    return keys.map((k) => answers.get(`${k.identityId}\u0000${k.iotId}`) ?? []);
-  }
-
-  /**
-   * `/entrance/paas/user/perm/query` (003 查询用户的门禁卡权限信息): a person's card permissions on ≤ 100 devices.
-   * Answers `{identityId, data: CardDTO[]}`. The document's example swaps `iotId` and `identityId`; a row is
-   * attributed to whichever of its two ids is one of the devices asked for.
-   */
-  private async userPermQuery(identityId: string, iotIds: string[]): Promise<CardPermissionRecord[]> {
-    const data = await this.read("userPermQuery", { identityId, iotIds });
-    const asked = new Set(iotIds);
-    const page = expectObject(data ?? {}, ALIYUN_READS.userPermQuery.path);
-    return expectArray(page.data, ALIYUN_READS.userPermQuery.path).flatMap((row) => {
-      const iotId = asked.has(String(row.iotId)) ? String(row.iotId) : asked.has(String(row.identityId)) ? String(row.identityId) : undefined;
-      return (iotId && mapCardPermission(row, this.options.timeZone, { identityId, iotId })) || [];
-    });
-  }
-
-  /** A device's card permissions as a list paged by the gateway (pages shared within the request). */
-  devicePermissions(iotId: string): CountedPagedList<CardPermissionRecord> {
-    let list = this.devicePermLists.get(iotId);
-    if (!list) {
-      list = new CountedPagedList(async (pageNo) => {
-        const { total, permissions } = await this.devicePermissionsPage(iotId, pageNo);
-        return { total, items: permissions };
-      }, ALIYUN_PAGE_SIZE);
-      if (!this.options.naive) this.devicePermLists.set(iotId, list);
-    }
-    return list;
-  }
-
-  /** Every person, paged by the gateway. */
-  persons(): CountedPagedList<AliyunPersonRecord> {
-    this.personList ??= new CountedPagedList(async (pageNo) => {
-      const { total, persons } = await this.personsPage(pageNo);
-      return { total, items: persons };
-    }, ALIYUN_PAGE_SIZE);
-    return this.personList;
-  }
-
-  /** One page of a device's card permissions: `/entrance/paas/device/perm/query` (003 查询门禁设备上的权限信息). */
-  async devicePermissionsPage(iotId: string, pageNo: number): Promise<{ total: number; permissions: CardPermissionRecord[] }> {
-    const { total, rows } = readPage(
-      await this.read("devicePermQuery", { iotId, pageSize: ALIYUN_PAGE_SIZE, pageNo }),
-      ALIYUN_READS.devicePermQuery.path,
-    );
-    return { total, permissions: rows.flatMap((r) => mapCardPermission(r, this.options.timeZone, { iotId }) ?? []) };
-  }
-
-  /** Is the door kept open: `/entrance/paas/keepopen/get` (003 查询门禁设备的常开门状态); `data` is a Boolean. */
-  async keepOpen(iotId: string): Promise<boolean> {
-    const data = await this.read("keepOpenGet", { iotId });
-    if (typeof data !== "boolean") {
-      throw new UpstreamError(`Aliyun answered ${ALIYUN_READS.keepOpenGet.path} with data that is not a Boolean`, "UPSTREAM_ERROR", {
-        vendor: "aliyun",
-        command: ALIYUN_READS.keepOpenGet.path,
-      });
-    }
-    return data;
-  }
-
-  /** The device with this iotId: from the site map, or bare (`mapped: false`) when the map does not name it. */
-  device(iotId: string): AliyunDeviceRecord {
-    const mapped = this.siteMap.device(iotId);
-    return {
-      __typename: "AliyunAccessControlDevice",
-      vendor: DeviceVendor.ALIYUN,
-      iotId,
-      name: mapped?.name ?? null,
-      projectId: mapped?.projectId ?? null,
-      buildingId: mapped?.buildingId ?? null,
-      mapped: Boolean(mapped),
-      online: null,
-      relays: [],
-      securityRelays: [],
-    };
-  }
-
-  /** Site-map devices of a project (and building). */
-  devicesOf(projectId: string, buildingId?: string): AliyunDeviceRecord[] {
-    return this.siteMap.devicesOf(projectId, buildingId).map((d) => this.device(d.iotId));
-  }
-
-  // ---- writes (never retried; each clears this request's loaders) ----
-
-  private async write(which: keyof typeof ALIYUN_WRITES, params: Record<string, unknown>, id?: string): Promise<unknown> {
-    this.requireGateway();
-    try {
-      return await this.limit.run(() => this.client.send({ ...ALIYUN_WRITES[which], params, kind: "write", id }));
+      await this.call("userModify", { identityId: who.identityId, ...(name !== undefined ? { name } : {}), ...(fields.extInfo !== undefined ? { extInfo: fields.extInfo } : {}) });
+      return who.identityId;
     } finally {
-      this.forget();
-    }
-  }
-
-  /** Drops every answer this request holds (after a write). */
-  forget(): void {
-    this.reads.clearAll();
-    this.perms.clearAll();
-    this.devicePermLists.clear();
-    this.personList = undefined;
-  }
-
-  /** `/entrance/paas/user/modify` (003 添加或更新人员信息): creates or updates; `name` is required to create. */
-  async upsertPerson(identityId: string, name?: string, extInfo?: string) {
-    try {
-      return await this.write("userModify", { identityId, ...(name !== undefined ? { name } : {}), ...(extInfo !== undefined ? { extInfo } : {}) });
-    } finally {
-      await this.invalidate("userGet", { identityId });
+      await this.invalidate(this.userGetKey(who.identityId));
     }
   }
 
   /** `/entrance/paas/user/delete` (003 删除人员信息). */
-  async deletePerson(identityId: string) {
+  async deletePerson(person: PersonInput) {
+    const who = await this.verifyPerson(person);
     try {
-      return await this.write("userDelete", { identityId });
+      return await this.call("userDelete", { identityId: who.identityId });
     } finally {
-      await this.invalidate("userGet", { identityId });
+      await this.invalidate(this.userGetKey(who.identityId));
     }
   }
 
-  /** `/entrance/paas/perm/card/batchmodify` (003 批量设置门禁卡权限, ≤ 1000): answers the records it could not set. */
-  async grantCards(cards: { identityId: string; iotId: string; cardId: string; expiryTime?: string }[]): Promise<Record<string, unknown>[]> {
-    return expectArray(await this.write("cardBatchModify", { cards }), ALIYUN_WRITES.cardBatchModify.path);
+  /** Creates, for each account without one, its Aliyun person (named after the account) before permissions. */
+  private async ensurePersons(persons: readonly VerifiedPerson[]): Promise<{ created: AliyunPersonRecord[]; failures: BatchFailure[] }> {
+    const byIdentity = new Map(persons.filter((p) => p.account).map((p) => [p.identityId, p]));
+    const created: AliyunPersonRecord[] = [];
+    const failures: BatchFailure[] = [];
+    await Promise.all(
+      [...byIdentity.values()].map(async (who) => {
+        if (await this.personOf(who.identityId, who.projectId, true)) return;
+        const name = (await this.accountName(who)) ?? who.account!.accountId;
+        try {
+          await this.call("userModify", { identityId: who.identityId, name });
+          created.push({ __typename: "AliyunPerson", identityId: who.identityId, name, extInfo: null, projectId: who.projectId });
+        } catch (error) {
+          if (!isVendorRejection(error)) throw error;
+          failures.push(rejection(error));
+        } finally {
+          await this.invalidate(this.userGetKey(who.identityId));
+        }
+      }),
+    );
+    return { created, failures };
   }
 
-  /** `/entrance/paas/perm/card/batchdelete` (003 删除刷卡门禁上某用户的权限): answers the records it could not remove. */
-  async revokeCards(list: { identityId: string; iotId: string; cardId?: string }[]): Promise<Record<string, unknown>[]> {
-    return expectArray(await this.write("cardBatchDelete", { list }), ALIYUN_WRITES.cardBatchDelete.path);
+  /**
+   * Runs a batch `limit` records a call; a call the gateway refuses as a whole fails all its records, and the
+   * records each call reports as not done become failures pinned to their index under `field`.
+   */
+  private async batch<T>(
+    rows: readonly T[],
+    limit: number,
+    field: string,
+    send: (part: T[]) => Promise<Record<string, unknown>[]>,
+    match: (row: T, failed: Record<string, unknown>) => boolean,
+    describe: (failed: Record<string, unknown>) => string,
+  ): Promise<BatchOutcome> {
+    const failures: BatchFailure[] = [];
+    let failed = 0;
+    let calls = 0;
+    const indexed = rows.map((row, index) => ({ row, index }));
+    for (const part of chunks(indexed, limit)) {
+      calls++;
+      let notDone: Record<string, unknown>[];
+      try {
+        notDone = await send(part.map((p) => p.row));
+      } catch (error) {
+        if (!isVendorRejection(error)) throw error;
+        failed += part.length;
+        const f = rejection(error);
+        failures.push({ ...f, message: `${f.message} (records ${part[0].index} to ${part[part.length - 1].index})` });
+        continue;
+      }
+      for (const f of notDone) {
+        const found = part.find((p) => match(p.row, f));
+        failed++;
+        failures.push({ field: found ? ["input", field, String(found.index)] : null, message: describe(f), code: "RECORD_FAILED" });
+      }
+    }
+    return { failures, failed, calls, succeeded: rows.length - failed };
+  }
+
+  /**
+   * Grants card permissions, any number: `/entrance/paas/perm/card/batchmodify` (003 批量设置门禁卡权限), 1000 a
+   * call. Every person and device is checked first; accounts without an Aliyun person get one.
+   */
+  async grantCards(grants: readonly CardGrant[]): Promise<BatchOutcome & { personsCreated: AliyunPersonRecord[] }> {
+    for (const g of grants) this.verifyDevice(g.iotId);
+    const rows = await this.verifyAll(grants);
+    const persons = await this.ensurePersons(rows.map((r) => r.who));
+    if (persons.failures.length) return { succeeded: 0, failed: 0, calls: 0, failures: persons.failures, personsCreated: persons.created };
+    const zone = this.options.timeZone;
+    const cards = rows.map((r) => ({
+      identityId: r.who.identityId,
+      iotId: r.iotId,
+      cardId: r.cardId,
+      ...(r.expiresAt ? { expiryTime: formatVendorDateTimeAt(r.expiresAt, zone) } : {}),
+    }));
+    const outcome = await this.batch(
+      cards,
+      ALIYUN_LIMITS.cards,
+      "permissions",
+      async (part) => expectArray(await this.call("cardBatchModify", { cards: part }), ALIYUN_WRITES.cardBatchModify.path),
+      sameCard,
+      cardFailure,
+    );
+    return { ...outcome, personsCreated: persons.created };
+  }
+
+  /** Revokes card permissions, any number: `/entrance/paas/perm/card/batchdelete` (003 删除刷卡门禁上某用户的权限), 1000 a call. */
+  async revokeCards(grants: readonly CardGrant[]): Promise<BatchOutcome> {
+    for (const g of grants) this.verifyDevice(g.iotId);
+    const rows = await this.verifyAll(grants);
+    const list = rows.map((r) => ({ identityId: r.who.identityId, iotId: r.iotId, cardId: r.cardId }));
+    return this.batch(
+      list,
+      ALIYUN_LIMITS.cards,
+      "permissions",
+      async (part) => expectArray(await this.call("cardBatchDelete", { list: part }), ALIYUN_WRITES.cardBatchDelete.path),
+      sameCard,
+      cardFailure,
+    );
   }
 
   /** `/entrance/paas/keepopen/set` (003 设置门禁设备的常开门状态). */
   async setKeepOpen(iotId: string, keepOpen: boolean) {
+    this.verifyDevice(iotId);
     try {
-      return await this.write("keepOpenSet", { iotId, keepOpen });
+      return await this.call("keepOpenSet", { iotId, keepOpen });
     } finally {
-      await this.invalidate("keepOpenGet", { iotId });
+      await this.invalidate(this.cacheKey(ALIYUN_READS.keepOpenGet.path, { iotId }));
     }
   }
 
   /** `/homelink/common/qrcode/generate` (003 生成二维码): a QR code string for a person. */
-  async generateQrCode(identityId: string, codeLength?: number): Promise<string> {
-    const data = await this.write("qrGenerate", { identityId, ...(codeLength !== undefined ? { codeLength } : {}) });
+  async generateQrCode(person: PersonInput, codeLength?: number): Promise<string> {
+    const who = await this.verifyPerson(person);
+    const data = await this.call("qrGenerate", { identityId: who.identityId, ...(codeLength !== undefined ? { codeLength } : {}) });
     return String(data ?? "");
   }
 
   /** `/entrance/paas/perm/qrcode/config` (003 二维码权限配置): a result per device (`code` "200" on success). */
-  async configureQrCode(params: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    return expectArray(await this.write("qrConfig", params), ALIYUN_WRITES.qrConfig.path);
+  async configureQrCode(qrCode: string, person: PersonInput, iotIds: readonly string[], window: QrWindow): Promise<Record<string, unknown>[]> {
+    for (const iotId of iotIds) this.verifyDevice(iotId);
+    const who = await this.verifyPerson(person);
+    const zone = this.options.timeZone;
+    const params = {
+      qrCode,
+      identityId: who.identityId,
+      iotIds: [...iotIds],
+      ...(window.effectiveAt ? { effectiveTime: formatVendorDateTimeAt(window.effectiveAt, zone) } : {}),
+      expiryTime: formatVendorDateTimeAt(window.expiresAt, zone),
+      ...(window.maxScanTimes !== null && window.maxScanTimes !== undefined ? { maxScanTimes: window.maxScanTimes } : {}),
+      ...(window.maxScanScope ? { maxScanScope: window.maxScanScope } : {}),
+    };
+    return expectArray(await this.call("qrConfig", params), ALIYUN_WRITES.qrConfig.path);
   }
 
   /** `/entrance/paas/perm/qrcode/remove` (003 二维码权限删除): a result per device. */
-  async removeQrCode(qrCode: string, identityId: string, iotIds: string[]): Promise<Record<string, unknown>[]> {
-    return expectArray(await this.write("qrRemove", { qrCode, identityId, iotIds }), ALIYUN_WRITES.qrRemove.path);
+  async removeQrCode(qrCode: string, person: PersonInput, iotIds: readonly string[]): Promise<Record<string, unknown>[]> {
+    for (const iotId of iotIds) this.verifyDevice(iotId);
+    const who = await this.verifyPerson(person);
+    return expectArray(await this.call("qrRemove", { qrCode, identityId: who.identityId, iotIds: [...iotIds] }), ALIYUN_WRITES.qrRemove.path);
   }
 
-  /** `/entrance/paas/perm/qrcode/generate` (003 生成二维码并配置权限(旧), ≤ 500 devices): the QR code. */
-  async legacyQrCode(params: Record<string, unknown>): Promise<string> {
-    return String((await this.write("qrLegacyGenerate", params)) ?? "");
+  /**
+   * `/entrance/paas/perm/qrcode/generate` (003 生成二维码并配置权限(旧)), 500 devices a call: one code per call.
+   * A refused call stops the rest; what was done so far is answered with the rejection.
+   */
+  async grantQrCodes(person: PersonInput, iotIds: readonly string[], window: { effectiveAt?: Date | null; expiresAt: Date }) {
+    for (const iotId of iotIds) this.verifyDevice(iotId);
+    const who = await this.verifyPerson(person);
+    const zone = this.options.timeZone;
+    const qrCodes: string[] = [];
+    let devicesDone = 0;
+    for (const part of chunks(iotIds, ALIYUN_LIMITS.legacyQrDevices)) {
+      try {
+        const data = await this.call("qrLegacyGenerate", {
+          iotIds: part,
+          identityId: who.identityId,
+          ...(window.effectiveAt ? { effectiveTime: formatVendorDateTimeAt(window.effectiveAt, zone) } : {}),
+          expiryTime: formatVendorDateTimeAt(window.expiresAt, zone),
+        });
+        qrCodes.push(String(data ?? ""));
+        devicesDone += part.length;
+      } catch (error) {
+        if (!isVendorRejection(error)) throw error;
+        return { qrCodes, devicesDone, failure: rejection(error) };
+      }
+    }
+    return { qrCodes, devicesDone, failure: null };
   }
 
-  /** `/entrance/paas/perm/passwd/modify` (003 设置门禁密码, ≤ 100): answers the records it could not set. */
-  async setPasswords(passwords: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    return expectArray(await this.write("passwordModify", { passwords }), ALIYUN_WRITES.passwordModify.path);
+  /** Sets door passwords, any number: `/entrance/paas/perm/passwd/modify` (003 设置门禁密码), 100 a call. */
+  async setPasswords(passwords: readonly DoorPassword[]): Promise<BatchOutcome> {
+    for (const p of passwords) this.verifyDevice(p.iotId);
+    const rows = await this.verifyAll(passwords);
+    const zone = this.options.timeZone;
+    const dtos = rows.map((r) => ({
+      identityId: r.who.identityId,
+      iotId: r.iotId,
+      password: r.password,
+      number: r.number,
+      ...(r.expiresAt ? { expiredDate: formatVendorDateTimeAt(r.expiresAt, zone) } : {}),
+    }));
+    return this.batch(
+      dtos,
+      ALIYUN_LIMITS.passwords,
+      "passwords",
+      async (part) => expectArray(await this.call("passwordModify", { passwords: part }), ALIYUN_WRITES.passwordModify.path),
+      // The gateway names a failed record by its device only.
+      (row, f) => row.iotId === f.iotId,
+      (f) => `the gateway did not set a password on device ${String(f.iotId)}`,
+    );
   }
 
   /** `/cloud/thing/service/invoke` with `remoteOpen` (003 远程控制开门), envelope `id` `requestId`. Never retried. */
-  remoteOpen(iotId: string, requestId: string) {
-    return this.write("serviceInvoke", { iotId, identifier: "remoteOpen", args: {} }, requestId);
+  async remoteOpen(iotId: string, requestId: string) {
+    this.verifyDevice(iotId);
+    return this.call("serviceInvoke", { iotId, identifier: "remoteOpen", args: {} }, requestId);
   }
 }
 
+const sameCard = (row: { identityId: string; iotId: string; cardId: string }, f: Record<string, unknown>) =>
+  row.identityId === f.identityId && row.iotId === f.iotId && row.cardId === f.cardId;
+const cardFailure = (f: Record<string, unknown>) => `the gateway did not apply the permission of card ${String(f.cardId)} on device ${String(f.iotId)}`;

@@ -28,7 +28,7 @@ export function readPage(data: unknown, path: string): { total: number; rows: Re
 }
 
 /** `UserDTO` → a person; `extInfo` (a String in the table, an object in the examples) is kept as a string. */
-export function mapPerson(row: Record<string, unknown>, fallbackIdentityId?: string): AliyunPersonRecord | null {
+export function mapPerson(row: Record<string, unknown>, fallbackIdentityId?: string, projectId: string | null = null): AliyunPersonRecord | null {
   const identityId = text(row.identityId) ?? fallbackIdentityId;
   if (!identityId) return null;
   const ext = row.extInfo;
@@ -37,6 +37,7 @@ export function mapPerson(row: Record<string, unknown>, fallbackIdentityId?: str
     identityId,
     name: text(row.name),
     extInfo: ext === undefined || ext === null || ext === "" ? null : typeof ext === "string" ? ext : JSON.stringify(ext),
+    projectId,
   };
 }
 
@@ -49,10 +50,11 @@ export function mapCardPermission(
   row: Record<string, unknown>,
   timeZone: string,
   known: { identityId?: string; iotId?: string } = {},
+  projectOf: (iotId: string) => string | null = () => null,
 ): CardPermissionRecord | null {
   const cardId = text(row.cardId);
   const identityId = known.identityId ?? text(row.identityId);
   const iotId = known.iotId ?? text(row.iotId);
   if (!cardId || !identityId || !iotId) return null;
-  return { __typename: "CardPermission", identityId, iotId, cardId, expiresAt: parseVendorDateTime(row.expiryTime, timeZone) };
+  return { __typename: "CardPermission", identityId, iotId, cardId, expiresAt: parseVendorDateTime(row.expiryTime, timeZone), projectId: projectOf(iotId) };
 }

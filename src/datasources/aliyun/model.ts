@@ -11,6 +11,11 @@ export interface AliyunPersonRecord {
   name: string | null;
   /** `extInfo` as the gateway gave it, as a JSON string when it was an object. */
   extInfo: string | null;
+  /**
+   * The project of the Akubela account the person is linked to (site map identity rules), as the data source
+   * established it; `null` for a caller that may see every project, for whom it was not looked up.
+   */
+  projectId: string | null;
 }
 
 /** A card permission (`CardDTO`: iotId, identityId, cardId, expiryTime). */
@@ -20,6 +25,8 @@ export interface CardPermissionRecord {
   iotId: string;
   cardId: string;
   expiresAt: Date | null;
+  /** The project the site map puts the device in (`null`: an unmapped device). */
+  projectId: string | null;
 }
 
 /**

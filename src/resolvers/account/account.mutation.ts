@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
-import type { CredentialCommand } from "../../datasources/akubela/datasource.js";
+import type { CredentialKind, ImportKind, NewAccount } from "../../datasources/akubela/datasource.js";
 import { AccountRole, type AccountRecord, type CredentialsRecord } from "../../datasources/akubela/model.js";
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
 import { Account } from "./account.type.js";
@@ -197,20 +197,12 @@ function checkAccountCreate(check: InputErrors, a: AccountCreateInput, at: strin
 
 @Resolver()
 export class AccountMutationResolver {
-  /** The vendor's create parameters for one account; the building comes from the input or the residence. */
-  private async createParam(ctx: GraphContext, a: AccountCreateInput, ids: ReturnType<typeof checkAccountCreate>, at: string, found: InputErrors) {
+  /** One new account; the building comes from the input or from the residence (as the user list has it). */
+  private async newAccount(ctx: GraphContext, a: AccountCreateInput, ids: ReturnType<typeof checkAccountCreate>, at: string, found: InputErrors): Promise<NewAccount> {
     const [projectId, residenceId] = ids.residence!.parts;
-    const buildingId = ids.building?.parts[1] ?? (await ctx.akubela.residence(projectId, residenceId))?.buildingId;
-    if (!buildingId) found.add(`${at}.building`, `${at}.building is required: the residence has no account to learn its building from`, "REQUIRED");
-    return {
-      project_id: projectId,
-      residence_id: residenceId,
-      building_id: buildingId ?? "",
-      first_name: a.firstName.trim(),
-      last_name: a.lastName.trim(),
-      email: a.email.trim(),
-      auth: a.role.toLowerCase(),
-    };
+    const buildingId = ids.building?.parts[1] ?? (await ctx.akubela.residence(projectId, residenceId)).buildingId;
+    if (!buildingId) found.add(`${at}.building`, `${at}.building is required: the residence's accounts name no building`, "REQUIRED");
+    return { projectId, residenceId, buildingId: buildingId ?? "", firstName: a.firstName.trim(), lastName: a.lastName.trim(), email: a.email.trim(), role: a.role };
   }
 
   @Mutation(() => AccountPayload, { description: "Creates an account in a residence." })
@@ -220,11 +212,11 @@ export class AccountMutationResolver {
     const ids = checkAccountCreate(check, input, "input");
     if (!check.ok) return { userErrors: check.errors, account: null };
     const found = new InputErrors();
-    const param = await this.createParam(ctx, input, ids, "input", found);
+    const account = await this.newAccount(ctx, input, ids, "input", found);
     if (!found.ok) return { userErrors: found.errors, account: null };
-    const created = await attempt(() => ctx.akubela.createAccount(param));
+    const created = await attempt(() => ctx.akubela.createAccounts([account]));
     if (!created.ok) return { userErrors: created.errors, account: null };
-    return { userErrors: [], account: created.value ? await ctx.akubela.account(param.project_id, param.residence_id, created.value) : null };
+    return { userErrors: [], account: created.value ? await ctx.akubela.account(account.projectId, account.residenceId, created.value) : null };
   }
 
   @Mutation(() => AccountsCreatePayload, { description: "Creates several accounts at once: all, or none when the vendor rejects one." })
@@ -236,12 +228,12 @@ export class AccountMutationResolver {
     if (check.ok && new Set(ids.map((x) => x.residence!.parts[0])).size > 1) check.add("input.accounts", "input.accounts must all be of one project");
     if (!check.ok) return { userErrors: check.errors, accounts: [] };
     const found = new InputErrors();
-    const params = await Promise.all(all.map((a, i) => this.createParam(ctx, a, ids[i], `input.accounts.${i}`, found)));
+    const news = await Promise.all(all.map((a, i) => this.newAccount(ctx, a, ids[i], `input.accounts.${i}`, found)));
     if (!found.ok) return { userErrors: found.errors, accounts: [] };
-    const done = await attempt(() => ctx.akubela.createAccounts(params));
+    const done = await attempt(() => ctx.akubela.createAccounts(news));
     if (!done.ok) return { userErrors: done.errors, accounts: [] };
-    const emails = new Set(params.map((p) => p.email.toLowerCase()));
-    const accounts = await ctx.akubela.projectAccounts(params[0].project_id);
+    const emails = new Set(news.map((p) => p.email.toLowerCase()));
+    const accounts = await ctx.akubela.projectAccounts(news[0].projectId);
     return { userErrors: [], accounts: accounts.filter((a) => a.email && emails.has(a.email.toLowerCase())) };
   }
 
@@ -253,7 +245,7 @@ export class AccountMutationResolver {
     const last = check.text(input.lastName, "input.lastName", { max: 64 });
     if (!check.ok || !account || !first || !last) return { userErrors: check.errors, account: null };
     const [p, r, a] = account.parts;
-    const done = await attempt(() => ctx.akubela.updateAccount(p, r, a, first, last));
+    const done = await attempt(() => ctx.akubela.updateAccount({ projectId: p, residenceId: r, accountId: a }, first, last));
     return done.ok ? { userErrors: [], account: await ctx.akubela.account(p, r, a) } : { userErrors: done.errors, account: null };
   }
 
@@ -269,7 +261,7 @@ export class AccountMutationResolver {
     }
     if (!check.ok || !account) return { userErrors: check.errors, account: null };
     const [p, r, a] = account.parts;
-    const done = await attempt(() => ctx.akubela.updateAccountPassword(p, r, a, input.newPassword));
+    const done = await attempt(() => ctx.akubela.updateAccountPassword({ projectId: p, residenceId: r, accountId: a }, input.newPassword));
     return done.ok ? { userErrors: [], account: await ctx.akubela.account(p, r, a) } : { userErrors: done.errors, account: null };
   }
 
@@ -281,60 +273,56 @@ export class AccountMutationResolver {
     if (!check.ok) return { userErrors: check.errors, deletedIds: [] };
     const projectId = ids[0]!.parts[0];
     const accounts = ids.map((x) => ({ residenceId: x!.parts[1], accountId: x!.parts[2] }));
-    const done = await attempt(() =>
-      accounts.length === 1
-        ? ctx.akubela.deleteAccount(projectId, accounts[0].residenceId, accounts[0].accountId)
-        : ctx.akubela.deleteAccounts(projectId, accounts),
-    );
+    const done = await attempt(() => ctx.akubela.deleteAccounts(projectId, accounts));
     return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
   }
 
   @Mutation(() => ImportPayload, { description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
   accountsImport(@Arg("input", () => FileImportInput, { description: "The file." }) input: FileImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
-    return this.importFile(ctx, input, "import_user_info");
+    return this.importFile(ctx, input, "accounts");
   }
 
   @Mutation(() => ImportPayload, { description: "Has the vendor import credentials from a file; answers its task id." })
   credentialsImport(@Arg("input", () => CredentialsImportInput, { description: "The file." }) input: CredentialsImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
-    return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "import_user_face_access_info" : "import_user_pin_code_and_rf_card_access_info");
+    return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "faces" : "pinCodesAndRfCards");
   }
 
   private async importFile(
     ctx: GraphContext,
     input: FileImportInput,
-    command: "import_user_info" | "import_user_pin_code_and_rf_card_access_info" | "import_user_face_access_info",
+    kind: ImportKind,
   ): Promise<ImportPayload> {
     const check = new InputErrors();
     const project = check.id(input.project, "input.project", "Project");
     const fileName = check.text(input.fileName, "input.fileName", { max: 255 });
     const fileUrl = check.url(input.fileUrl, "input.fileUrl");
     if (!check.ok || !project || !fileName || !fileUrl) return { userErrors: check.errors, taskId: null };
-    const done = await attempt(() => ctx.akubela.importFile(command, project.parts[0], fileName, fileUrl));
+    const done = await attempt(() => ctx.akubela.importFile(kind, project.parts[0], fileName, fileUrl));
     return done.ok ? { userErrors: [], taskId: done.value } : { userErrors: done.errors, taskId: null };
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a PIN code (unique in the project)." })
   @UseMiddleware(Idempotent)
   pinCodeCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the PIN." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
-    return this.createCredential(ctx, input.account, "create_user_pin_code_access_info", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
+    return this.createCredential(ctx, input.account, "pinCode", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account an RF card (unique in the project)." })
   @UseMiddleware(Idempotent)
   rfCardCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the card number." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
-    return this.createCredential(ctx, input.account, "create_user_rf_card_access_info", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
+    return this.createCredential(ctx, input.account, "rfCard", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a face (one per account)." })
   @UseMiddleware(Idempotent)
   faceCreate(@Arg("input", () => FaceCreateInput, { description: "The account and its picture." }) input: FaceCreateInput, @Ctx() ctx: GraphContext) {
-    return this.createCredential(ctx, input.account, "create_user_face_access_info", "input.pictureUrl", input.pictureUrl, null, "");
+    return this.createCredential(ctx, input.account, "face", "input.pictureUrl", input.pictureUrl, null, "");
   }
 
   private async createCredential(
     ctx: GraphContext,
     accountId: string,
-    command: CredentialCommand,
+    kind: CredentialKind,
     field: string,
     value: string,
     format: RegExp | null,
@@ -346,14 +334,13 @@ export class AccountMutationResolver {
     const v = format ? check.format(value, field, format, hint) : check.url(value, field);
     if (!check.ok || !account || !v) return { userErrors: check.errors, ...none };
     const [p, r, a] = account.parts;
-    const extra: Record<string, string> = command === "create_user_face_access_info" ? { face_picture_url: v } : { number: v };
-    const done = await attempt(() => ctx.akubela.credentialWrite(command, p, r, a, extra));
+    const done = await attempt(() => ctx.akubela.createCredential({ projectId: p, residenceId: r, accountId: a }, kind, v));
     if (!done.ok) return { userErrors: done.errors, ...none };
     const credentials = await ctx.akubela.accountCredentials(p, r, a);
-    const pinCode = credentials.pinCodes.find((c) => c.pinCodeId === done.value.pin_code_id) ?? null;
-    const rfCard = credentials.rfCards.find((c) => c.rfCardId === done.value.rf_card_id) ?? null;
+    const pinCode = kind === "pinCode" ? (credentials.pinCodes.find((c) => c.pinCodeId === done.value) ?? null) : null;
+    const rfCard = kind === "rfCard" ? (credentials.rfCards.find((c) => c.rfCardId === done.value) ?? null) : null;
     // The face create answers no id; an account holds one face.
-    const face = command === "create_user_face_access_info" ? (credentials.faces.at(-1) ?? null) : null;
+    const face = kind === "face" ? (credentials.faces.at(-1) ?? null) : null;
     return { userErrors: [], pinCode, rfCard, face, credentials };
   }
 
@@ -364,13 +351,8 @@ export class AccountMutationResolver {
     const id = check.id(input.id, "input.id", "PinCode", "RfCard", "Face");
     if (!check.ok || !id) return { userErrors: check.errors, ...none };
     const [p, r, a, credentialId] = id.parts;
-    const [command, key] =
-      id.type === "PinCode"
-        ? (["delete_user_pin_code_access_info", "pin_code_id"] as const)
-        : id.type === "RfCard"
-          ? (["delete_user_rf_card_access_info", "rf_card_id"] as const)
-          : (["delete_user_face_access_info", "face_id"] as const);
-    const done = await attempt(() => ctx.akubela.credentialWrite(command, p, r, a, { [key]: credentialId }));
+    const kind: CredentialKind = id.type === "PinCode" ? "pinCode" : id.type === "RfCard" ? "rfCard" : "face";
+    const done = await attempt(() => ctx.akubela.deleteCredential({ projectId: p, residenceId: r, accountId: a }, kind, credentialId));
     if (!done.ok) return { userErrors: done.errors, ...none };
     return { userErrors: [], ...none, credentials: await ctx.akubela.accountCredentials(p, r, a) };
   }
@@ -388,7 +370,7 @@ export class AccountMutationResolver {
     });
     if (!check.ok || !account) return { userErrors: check.errors, ...none };
     const [p, r, a] = account.parts;
-    const done = await attempt(() => ctx.akubela.updateFloorAccess(p, r, a, floors));
+    const done = await attempt(() => ctx.akubela.updateFloorAccess({ projectId: p, residenceId: r, accountId: a }, floors));
     if (!done.ok) return { userErrors: done.errors, ...none };
     return { userErrors: [], ...none, credentials: await ctx.akubela.accountCredentials(p, r, a) };
   }

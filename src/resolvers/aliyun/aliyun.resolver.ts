@@ -74,10 +74,10 @@ export class AliyunPersonResolver {
   @FieldResolver(() => [CardPermission], {
     nullable: true,
     description:
-      "The person's card permissions on every device of the site map (`/entrance/paas/user/perm/query`, 100 devices a call, batched across the query).",
+      "The person's card permissions on every device of the site map the caller may see (`/entrance/paas/user/perm/query`, 100 devices a call, batched across the query).",
   })
   cardPermissions(@Root() p: AliyunPersonRecord, @Ctx() ctx: GraphContext) {
-    return ctx.aliyun.personCardPermissions(p.identityId, ctx.aliyun.siteMap.devices.map((d) => d.iotId));
+    return ctx.aliyun.personCardPermissions({ identityId: p.identityId }, ctx.aliyun.visibleDevices().map((d) => d.iotId));
   }
 }
 
@@ -109,7 +109,7 @@ export class AccountAliyunResolver {
 
   @FieldResolver(() => AliyunPerson, { nullable: true, description: "The linked Aliyun person; null when the gateway has none for this account." })
   aliyunPerson(@Root() a: AccountRecord, @Ctx() ctx: GraphContext) {
-    return ctx.aliyun.person(ctx.aliyun.siteMap.identityIdOf(a.accountId));
+    return ctx.aliyun.linkedPerson(a);
   }
 
   @FieldResolver(() => [CardPermission], {
@@ -118,8 +118,8 @@ export class AccountAliyunResolver {
       "The account's Aliyun card permissions on the site map's devices of its project (`/entrance/paas/user/perm/query`, batched: one call per person and 100 devices).",
   })
   cardPermissions(@Root() a: AccountRecord, @Ctx() ctx: GraphContext) {
-    const iotIds = ctx.aliyun.siteMap.devicesOf(a.projectId).map((d) => d.iotId);
+    const iotIds = ctx.aliyun.devicesOf(a.projectId).map((d) => d.iotId);
     if (iotIds.length === 0) return [];
-    return ctx.aliyun.personCardPermissions(ctx.aliyun.siteMap.identityIdOf(a.accountId), iotIds);
+    return ctx.aliyun.personCardPermissions({ account: a }, iotIds);
   }
 }

@@ -1,5 +1,6 @@
 import { Field, ObjectType } from "type-graphql";
-import { UpstreamError } from "../../errors.js";
+import { isVendorRejection } from "../../datasources/base.js";
+import type { UpstreamError } from "../../errors.js";
 import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
 
 /**
@@ -133,10 +134,7 @@ export class InputErrors {
 export const MAC = /^(?:[0-9A-Fa-f]{12}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})$/;
 export const normaliseMac = (mac: string) => mac.replace(/[:-]/g, "").toUpperCase();
 
-/** True for a failure that is the vendor saying no (a `userErrors` case), not an infrastructure failure. */
-export function isVendorRejection(error: unknown): boolean {
-  return error instanceof UpstreamError && error.isVendorRejection && !String(error.upstream.vendorCode).startsWith("GATEWAY_");
-}
+export { isVendorRejection };
 
 /** The user error of a vendor rejection: its code and message, pinned to `field` when given. */
 export function rejectionError(error: UpstreamError, field: string | null = null): UserError {

@@ -12,7 +12,7 @@ type Fetcher = (parts: string[], ctx: GraphContext) => Promise<object | null> | 
 
 /** How each kind of global ID is fetched again, through the request's loaders. */
 const FETCHERS: Record<NodeTypeName, Fetcher> = {
-  Project: ([projectId]) => projectRef(projectId),
+  Project: ([projectId], ctx) => ctx.akubela.project(projectId),
   Building: async ([projectId, buildingId], ctx) =>
     (await ctx.akubela.projectBuildings(projectId)).find((b) => b.buildingId === buildingId) ?? null,
   Residence: ([projectId, residenceId], ctx) => ctx.akubela.residence(projectId, residenceId),
@@ -36,7 +36,7 @@ const FETCHERS: Record<NodeTypeName, Fetcher> = {
   AliyunAccessControlDevice: ([iotId], ctx) => ctx.aliyun.device(iotId),
   AliyunPerson: ([identityId], ctx) => ctx.aliyun.person(identityId),
   CardPermission: async ([identityId, iotId, cardId], ctx) =>
-    (await ctx.aliyun.personCardPermissions(identityId, [iotId])).find((c) => c.cardId === cardId) ?? null,
+    (await ctx.aliyun.personCardPermissions({ identityId }, [iotId])).find((c) => c.cardId === cardId) ?? null,
 };
 
 /**
@@ -54,14 +54,18 @@ export function nodeFetcher(id: string, field = "id"): (ctx: GraphContext) => Pr
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: "Fetches any object by its global ID; null when it no longer exists." })
+  @Query(() => Node, {
+    nullable: true,
+    description:
+      "Fetches any object by its global ID. FORBIDDEN, naming what could not be verified, when the vendor's own data does not place the object in the project its ID names (an object that no longer exists is answered so too); null when the vendor then says it does not exist.",
+  })
   node(@Arg("id", () => ID, { description: "A global ID from any `id` field." }) id: string, @Ctx() ctx: GraphContext) {
     return nodeFetcher(id)(ctx);
   }
 
   @Query(() => [Node], {
     nullable: "items",
-    description: `Fetches up to ${MAX_NODES} objects by global ID, in the order asked; null for each that no longer exists.`,
+    description: `Fetches up to ${MAX_NODES} objects by global ID, in the order asked; each is checked as \`node\` checks it (null with a FORBIDDEN error at its index when refused).`,
   })
   nodes(@Arg("ids", () => [ID], { description: `Global IDs, at most ${MAX_NODES}.` }) ids: string[], @Ctx() ctx: GraphContext) {
     if (ids.length > MAX_NODES) throw new BadUserInputError(`ids takes at most ${MAX_NODES} IDs`, "ids");

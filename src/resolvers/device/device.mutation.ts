@@ -4,7 +4,7 @@ import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { AkuvoxDeviceRecord } from "../../datasources/akubela/model.js";
 import type { AliyunDeviceRecord } from "../../datasources/aliyun/model.js";
-import { UpstreamError } from "../../errors.js";
+import { ForbiddenError, UpstreamError } from "../../errors.js";
 import { AliyunAccessControlDevice } from "../aliyun/aliyun.type.js";
 import { InputErrors, isVendorRejection, MAC, MutationPayload, normaliseMac, rejectionError, attempt } from "../common/mutation.js";
 import { Device } from "./device.type.js";
@@ -136,16 +136,16 @@ export class DeviceMutationResolver {
       send = () => ctx.aliyun.remoteOpen(device.parts[0], requestId);
     } else {
       const [projectId, mac] = device.parts;
-      const found = await ctx.akubela.device(projectId, mac, residenceId);
-      if (!found) {
-        audit({ vendor: "akubela", outcome: "REJECTED", reason: "device not in the residence's list" });
-        return { userErrors: [{ field: ["input", "device"], message: "input.device is not a device of the residence", code: "NOT_FOUND" }], ...none };
-      }
+      // The data source refuses a residence its project's user list does not have, or a device its list lacks.
+      const found = await ctx.akubela.residenceDevice({ projectId, residenceId: residenceId! }, mac).catch((error: unknown) => {
+        if (error instanceof ForbiddenError) audit({ vendor: "akubela", outcome: "REFUSED", reason: error.message });
+        throw error;
+      });
       record = found;
       relayId = relay ? relay.parts[relay.parts.length - 1] : (found.relays[0]?.relayId ?? null);
       if (!relayId) return { userErrors: [{ field: ["input", "relay"], message: "input.relay is required: the device has no ordinary relay", code: "REQUIRED" }], ...none, device: record };
       const rid = relayId;
-      send = () => ctx.akubela.openDoor(residenceId!, mac, rid, requestId.replace(/-/g, ""));
+      send = () => ctx.akubela.openDoor({ projectId, residenceId: residenceId! }, mac, rid, requestId.replace(/-/g, ""));
     }
     const vendorRequestId = vendor_id(device.type, requestId);
     const vendor = device.type === "AliyunAccessControlDevice" ? "aliyun" : "akubela";
@@ -189,7 +189,7 @@ export class DeviceMutationResolver {
     const residence = check.id(input.residence, "input.residence", "Residence");
     const macs = (check.items(input.macs, "input.macs", 100) ?? []).map((m, i) => check.format(m, `input.macs.${i}`, MAC, "be a MAC address of 12 hex digits"));
     if (!check.ok || !residence) return { userErrors: check.errors, permissions: [] };
-    const done = await attempt(() => ctx.akubela.checkDevicePermission(residence.parts[1], macs.map((m) => normaliseMac(m!))));
+    const done = await attempt(() => ctx.akubela.checkDevicePermission({ projectId: residence.parts[0], residenceId: residence.parts[1] }, macs.map((m) => normaliseMac(m!))));
     if (!done.ok) return { userErrors: done.errors, permissions: [] };
     return { userErrors: [], permissions: done.value.map((p, i) => ({ mac: input.macs[i] ?? p.mac, permitted: p.permission })) };
   }

@@ -17,15 +17,19 @@ import { Project } from "./project.type.js";
 @Resolver(() => Project)
 export class ProjectResolver {
   @Query(() => Project, {
-    description: "A project by its vendor id. Costs no vendor call by itself; each field fetches what it needs.",
+    description:
+      "A project by its vendor id; FORBIDDEN for a project the caller may not see. Costs no vendor call by itself; each field fetches what it needs.",
   })
-  project(@Arg("projectId", () => ID, { description: "The vendor's project id (`project_id`)." }) projectId: string): ProjectRecord {
-    return projectRef(requireVendorId(projectId, "projectId"));
+  project(@Arg("projectId", () => ID, { description: "The vendor's project id (`project_id`)." }) projectId: string, @Ctx() ctx: GraphContext): ProjectRecord {
+    return ctx.akubela.project(requireVendorId(projectId, "projectId"));
   }
 
-  @Query(() => [Project], { description: "The projects this server is configured for (`AKUBELA_PROJECT_IDS`; in demo mode, the demo projects)." })
+  @Query(() => [Project], {
+    description:
+      "The projects this server is configured for (`AKUBELA_PROJECT_IDS`; in demo mode, the demo projects) that the caller may see: an API key's own projects.",
+  })
   projects(@Ctx() ctx: GraphContext): ProjectRecord[] {
-    return ctx.config.akubela.projectIds.map(projectRef);
+    return ctx.akubela.visibleProjects(ctx.config.akubela.projectIds);
   }
 
   @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })

@@ -157,7 +157,7 @@ export const REPORT_ROWS = {
 
   async accessEvents(ctx: GraphContext, projectId: string): Promise<AccessEventReportRow[]> {
     const residences = await ctx.akubela.projectResidences(projectId);
-    const histories = await Promise.all(residences.map((r) => ctx.akubela.openDoorHistory(r.residenceId)));
+    const histories = await Promise.all(residences.map((r) => ctx.akubela.openDoorHistory(r)));
     return residences.flatMap((r, i) =>
       histories[i].map((e) => ({
         projectId,

@@ -17,4 +17,7 @@ export class ToggleCode {
 export class OpenDoorConfig {
   /** Set by the resolver; not a GraphQL field. */
   residenceId!: string;
+
+  /** The project the residence was verified in (not a GraphQL field). */
+  projectId!: string;
 }

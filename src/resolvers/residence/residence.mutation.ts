@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver, Us
 import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
-import { formatVendorDateTime } from "../../lib/time.js";
+import type { ResidenceKey } from "../../datasources/akubela/datasource.js";
 import { residenceRef, type ResidenceRef } from "../common/refs.js";
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
@@ -90,11 +90,9 @@ export class ResidenceMutationResolver {
     if (input.endsAt <= input.startsAt) check.add("input.endsAt", "input.endsAt must be later than input.startsAt");
     if (!check.ok || !residence) return { userErrors: check.errors, residenceTempKey: null };
     const [projectId, residenceId] = residence.parts;
-    const startTime = formatVendorDateTime(input.startsAt);
-    const finishTime = formatVendorDateTime(input.endsAt);
-    const created = await attempt(() => ctx.akubela.createResidenceTempKey(residenceId, startTime, finishTime, input.count));
+    const created = await attempt(() => ctx.akubela.createResidenceTempKey({ projectId, residenceId }, input.startsAt, input.endsAt, input.count));
     if (!created.ok) return { userErrors: created.errors, residenceTempKey: null };
-    const tempKey = typeof created.value.temp_key === "string" ? created.value.temp_key : null;
+    const tempKey = created.value;
     // The list after the write holds the vendor's own record of the new code.
     const keys = tempKey ? await ctx.akubela.residenceTempKeys(projectId, residenceId) : [];
     return { userErrors: [], residenceTempKey: keys.find((k) => k.tempKey === tempKey) ?? null };
@@ -120,9 +118,7 @@ export class ResidenceMutationResolver {
     });
     if (!found.ok) return { userErrors: found.errors, deletedIds: [] };
     const unique = [...new Set(tempKeys)];
-    const done = await attempt(() =>
-      unique.length === 1 ? ctx.akubela.deleteResidenceTempKey(residenceId, unique[0]) : ctx.akubela.deleteResidenceTempKeys(residenceId, unique),
-    );
+    const done = await attempt(() => ctx.akubela.deleteResidenceTempKeys({ projectId, residenceId }, unique));
     return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
   }
 
@@ -139,7 +135,7 @@ export class ResidenceMutationResolver {
     if (input.privateKey !== null && input.privateKey !== undefined) check.format(input.privateKey, "input.privateKey", /^\d{4,8}$/, "be 4 to 8 digits");
     if (input.faceFile !== null && input.faceFile !== undefined) check.text(input.faceFile, "input.faceFile", { max: 255 });
     if (input.faceFile && input.deleteFaceFile) check.add("input.deleteFaceFile", "input.deleteFaceFile cannot be combined with input.faceFile");
-    const steps: [string, (residenceId: string) => Promise<unknown>][] = [];
+    const steps: [string, (r: ResidenceKey) => Promise<unknown>][] = [];
     if (input.privateKey) steps.push(["privateKey", (r) => ctx.akubela.updatePrivateKey(r, input.privateKey!)]);
     if (typeof input.nfcEnabled === "boolean") steps.push(["nfcEnabled", (r) => ctx.akubela.updateNfc(r, input.nfcEnabled!)]);
     if (typeof input.bleEnabled === "boolean") steps.push(["bleEnabled", (r) => ctx.akubela.updateBle(r, input.bleEnabled!)]);
@@ -150,7 +146,7 @@ export class ResidenceMutationResolver {
     const [projectId, residenceId] = residence.parts;
     const changed: string[] = [];
     for (const [name, run] of steps) {
-      const done = await attempt(() => run(residenceId), `input.${name}`);
+      const done = await attempt(() => run({ projectId, residenceId }), `input.${name}`);
       if (!done.ok) return { userErrors: done.errors, residence: residenceRef(projectId, residenceId), changed };
       changed.push(name);
     }

@@ -18,19 +18,21 @@ import { createHash } from "node:crypto";
 /** The user-list facts of a residence, fetched only when a reference lacks them. */
 async function details(ref: ResidenceRef, ctx: GraphContext): Promise<Partial<ResidenceRecord>> {
   if (ref.residenceNo !== undefined) return ref;
-  return (await ctx.akubela.residence(ref.projectId, ref.residenceId)) ?? {};
+  return ctx.akubela.residence(ref.projectId, ref.residenceId);
 }
 
 @Resolver(() => Residence)
 export class ResidenceResolver {
   @Query(() => Residence, {
-    description: "A residence by its vendor ids. Costs no vendor call by itself; each field fetches what it needs.",
+    description:
+      "A residence by its vendor ids, once the project's user list (`get_user_list`) places it in the project: FORBIDDEN otherwise. Each field fetches what it needs.",
   })
   residence(
     @Arg("projectId", () => ID, { description: "The vendor's project id." }) projectId: string,
     @Arg("residenceId", () => ID, { description: "The vendor's residence id." }) residenceId: string,
-  ): ResidenceRef {
-    return residenceRef(requireVendorId(projectId, "projectId"), requireVendorId(residenceId, "residenceId"));
+    @Ctx() ctx: GraphContext,
+  ): Promise<ResidenceRecord> {
+    return ctx.akubela.residence(requireVendorId(projectId, "projectId"), requireVendorId(residenceId, "residenceId"));
   }
 
   @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
@@ -74,7 +76,7 @@ export class ResidenceResolver {
 
   @FieldResolver(() => OpenDoorConfig, { description: "How the residence's doors open without a key; each part is fetched only when selected." })
   openDoorConfig(@Root() r: ResidenceRef): OpenDoorConfig {
-    return { residenceId: r.residenceId };
+    return { projectId: r.projectId, residenceId: r.residenceId };
   }
 
   @FieldResolver(() => [ResidenceTempKey], { nullable: true, description: "Temporary door codes of the residence." })
@@ -84,12 +86,12 @@ export class ResidenceResolver {
 
   @FieldResolver(() => CallRecordConnection, { nullable: true, description: "Calls received by the residence, paged (the vendor sends the whole history at once)." })
   callHistory(@Root() r: ResidenceRef, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
-    return connectionOfList(page, () => ctx.akubela.callHistory(r.residenceId));
+    return connectionOfList(page, () => ctx.akubela.callHistory(r));
   }
 
   @FieldResolver(() => AccessEventConnection, { nullable: true, description: "Door openings at the residence's devices, paged (the vendor sends the whole history at once)." })
   openDoorHistory(@Root() r: ResidenceRef, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
-    return connectionOfList(page, () => ctx.akubela.openDoorHistory(r.residenceId));
+    return connectionOfList(page, () => ctx.akubela.openDoorHistory(r));
   }
 }
 
@@ -100,22 +102,22 @@ export class OpenDoorConfigResolver {
     description: "Private key for opening doors from the resident's phone (`get_akuvox_open_door_private_key_config`). A secret.",
   })
   privateKey(@Root() c: OpenDoorConfig, @Ctx() ctx: GraphContext) {
-    return ctx.akubela.privateKey(c.residenceId);
+    return ctx.akubela.privateKey(c);
   }
 
   @FieldResolver(() => ToggleCode, { nullable: true, description: "Opening by NFC (`get_akuvox_open_door_nfc_config`)." })
   nfc(@Root() c: OpenDoorConfig, @Ctx() ctx: GraphContext) {
-    return ctx.akubela.nfcConfig(c.residenceId);
+    return ctx.akubela.nfcConfig(c);
   }
 
   @FieldResolver(() => ToggleCode, { nullable: true, description: "Opening by Bluetooth (`get_akuvox_open_door_ble_config`)." })
   ble(@Root() c: OpenDoorConfig, @Ctx() ctx: GraphContext) {
-    return ctx.akubela.bleConfig(c.residenceId);
+    return ctx.akubela.bleConfig(c);
   }
 
   @FieldResolver(() => Boolean, { nullable: true, description: "Whether a face file has been uploaded for the residence (`get_akuvox_face_file_info`)." })
   faceFileUploaded(@Root() c: OpenDoorConfig, @Ctx() ctx: GraphContext) {
-    return ctx.akubela.faceFileUploaded(c.residenceId);
+    return ctx.akubela.faceFileUploaded(c);
   }
 }
 

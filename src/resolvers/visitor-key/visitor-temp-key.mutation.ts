@@ -113,50 +113,37 @@ export class VisitorTempKeyMutationResolver {
     });
     if (!check.ok || !residence || !name || !start || !finish) return { userErrors: check.errors, visitorTempKey: null };
 
-    // Reads the vendor needs echoed back: the residence's numbers and names, each device's id and building.
+    // The residence as the project's user list has it (refused when it is not the project's), and the project's
+    // shared devices: the vendor wants their numbers, names, ids and buildings echoed back.
     const [projectId, residenceId] = residence.parts;
     const [home, shared] = await Promise.all([ctx.akubela.residence(projectId, residenceId), ctx.akubela.projectDevices(projectId)]);
     const found = new InputErrors();
-    if (!home) found.add("input.residence", "input.residence is not a residence with accounts in the project", "NOT_FOUND");
-    const deviceParams = wanted.map((w, i) => {
-      const d = shared.find((x) => x.mac === w.device!.parts[1]);
-      if (!d || !d.deviceId) {
+    const chosen = wanted.flatMap((w, i) => {
+      const device = shared.find((x) => x.mac === w.device!.parts[1]);
+      if (!device || !device.deviceId) {
         found.add(`input.devices.${i}.device`, `input.devices.${i}.device is not a shared device of the project`, "NOT_FOUND");
-        return null;
+        return [];
       }
-      const relays = w.relays ?? d.relays.map((r) => r.relayId);
-      return {
-        building_id: d.buildingId || home?.buildingId || "",
-        device_id: d.deviceId,
-        mac: d.mac,
-        relays: relays.map((relay_id) => ({ relay_id })),
-        security_relays: w.securityRelays.map((relay_id) => ({ relay_id })),
-      };
+      return [{ device, relays: w.relays, securityRelays: w.securityRelays }];
     });
-    if (!found.ok || !home) return { userErrors: found.errors, visitorTempKey: null };
+    if (!found.ok) return { userErrors: found.errors, visitorTempKey: null };
 
     const created = await attempt(() =>
       ctx.akubela.createVisitorTempKey({
-        project_id: projectId,
-        visitor_temp_key_name: name,
-        ...(input.deviceValidityCount ? { device_validity_count: String(input.deviceValidityCount) } : {}),
-        ...(input.visitorIdentityNumber ? { visitor_identity_number: input.visitorIdentityNumber } : {}),
-        ...(input.noticeEmail ? { notice_email: input.noticeEmail } : {}),
-        residence_id: residenceId,
-        family_name: home.familyName ?? "",
-        residence_no: home.residenceNo ?? "",
-        building_id: home.buildingId ?? "",
-        building_name: home.buildingName ?? "",
-        repeat_mode: input.repeatMode.toLowerCase(),
-        ...(input.repeatMode === RepeatMode.WEEKLY ? { available_days: input.availableDays!.map((d) => d[0] + d.slice(1).toLowerCase()) } : {}),
-        start_time: vendorTime(start),
-        finish_time: vendorTime(finish),
-        devices: deviceParams,
+        residence: home,
+        name,
+        repeatMode: input.repeatMode,
+        availableDays: input.availableDays ?? [],
+        startTime: vendorTime(start),
+        finishTime: vendorTime(finish),
+        devices: chosen,
+        deviceValidityCount: input.deviceValidityCount,
+        visitorIdentityNumber: input.visitorIdentityNumber,
+        noticeEmail: input.noticeEmail,
       }),
     );
     if (!created.ok) return { userErrors: created.errors, visitorTempKey: null };
-    const id = typeof created.value.visitor_temp_key_id === "string" ? created.value.visitor_temp_key_id : null;
-    return { userErrors: [], visitorTempKey: id ? await ctx.akubela.visitorTempKey(projectId, id) : null };
+    return { userErrors: [], visitorTempKey: created.value ? await ctx.akubela.visitorTempKey(projectId, created.value) : null };
   }
 
   @Mutation(() => VisitorTempKeysDeletePayload, { description: "Deletes visitor keys: one, or many of one project at once." })
@@ -171,7 +158,7 @@ export class VisitorTempKeyMutationResolver {
     if (!check.ok) return { userErrors: check.errors, deletedIds: [] };
     const projectId = keys[0]!.parts[0];
     const ids = [...new Set(keys.map((k) => k!.parts[1]))];
-    const done = await attempt(() => (ids.length === 1 ? ctx.akubela.deleteVisitorTempKey(projectId, ids[0]) : ctx.akubela.deleteVisitorTempKeys(projectId, ids)));
+    const done = await attempt(() => ctx.akubela.deleteVisitorTempKeys(projectId, ids));
     return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
   }
 }

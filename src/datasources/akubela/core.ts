@@ -1,0 +1,200 @@
+import { UnauthenticatedError, UpstreamError } from "../../errors.js";
+import { stableStringify } from "../../lib/stable-stringify.js";
+import type { AkubelaCredential } from "../../auth/caller.js";
+import { KEY_PREFIX } from "../../cache/read-through.js";
+import { VendorDataSource, type VendorDataSourceOptions } from "../base.js";
+import { MembershipIndex } from "../guard.js";
+import { PagedList } from "../paging.js";
+import type { AkubelaClient, AkubelaCommand, AkubelaEndpoint } from "./client.js";
+import { expectRows, mapAccount, mapDevice } from "./mappers.js";
+import type { AccountRecord, AkuvoxDeviceRecord, ProjectRecord } from "./model.js";
+
+export interface AkubelaDataSourceOptions extends VendorDataSourceOptions {
+  /** `page_size` of the paged commands. */
+  pageSize: number;
+  /** How long each cacheable command's answer lives in the shared cache, ms. */
+  ttlMs: Partial<Record<string, number>>;
+  /** How long a project's membership index (residences and accounts, visitor keys) is shared, ms; 0: per request. */
+  membershipTtlMs: number;
+}
+
+/** Akubela reads worth caching across requests: the device lists (they change rarely and are asked constantly). */
+export const AKUBELA_CACHED_COMMANDS = ["get_akuvox_device_list", "get_visitor_temp_key_device_list"] as const;
+
+export const MANAGER: AkubelaEndpoint = "manager-commands";
+export const USER: AkubelaEndpoint = "user-commands";
+
+/** The shared-cache key of an Akubela read: prefix, tenant scope (a token hash), command, params. */
+export function akubelaCacheKey(scope: string, command: string, param: unknown): string {
+  return `${KEY_PREFIX}:${scope}:akubela:${command}:${stableStringify(param)}`;
+}
+
+/** A project's user list as a membership index: residence id → the account ids living there. */
+type UsersIndex = Record<string, string[]>;
+
+/**
+ * The Akubela base every part of the data source builds on: how a command is sent (the credential, its one
+ * refresh), keyed and cached, and the membership checks every command is preceded by.
+ *
+ * The vendor's residence-scoped `user-commands` take only `residence_id`, and the vendor resolves any residence
+ * the credential can see (001, every command's 请求参数), so the project a command acts for is checked here, from
+ * the project's own `get_user_list` (002 获取用户列表): a residence is the project's when an account of that list
+ * lives in it, an account when the list has it in that residence. The index is shared across requests under the
+ * tenant's scope and refreshed when a lookup misses; what it cannot establish is refused before anything is sent.
+ */
+export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
+  private readonly userLists = new Map<string, PagedList<AccountRecord>>();
+  private readonly indexes: MembershipIndex<unknown>[] = [];
+  private readonly users: MembershipIndex<UsersIndex>;
+
+  constructor(
+    private readonly client: AkubelaClient,
+    private readonly credential: AkubelaCredential | undefined,
+    protected readonly options: AkubelaDataSourceOptions,
+  ) {
+    super("akubela.reads", options);
+    this.users = this.membership<UsersIndex>("users");
+  }
+
+  /**
+   * One command with the credential's token. When the vendor refuses a token the facade holds (HTTP 401), the
+   * token is refreshed once and the command sent again: the vendor refused it, so repeating it is safe, and token
+   * expiry never reaches the caller while the refresh works. A caller's own token is never refreshed.
+   */
+  protected async send(cmd: AkubelaCommand): Promise<unknown> {
+    const credential = this.requireCredential();
+    const token = await credential.token();
+    try {
+      return await this.client.send(cmd, token);
+    } catch (error) {
+      if (!(credential.refresh && error instanceof UpstreamError && error.upstream.status === 401)) throw error;
+      return this.client.send(cmd, await credential.refresh(token));
+    }
+  }
+
+  protected loaderKey(cmd: AkubelaCommand): string {
+    return `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}`;
+  }
+
+  /** The device lists are kept, scoped by a hash of the caller's credential (never the token). */
+  protected sharedCache(cmd: AkubelaCommand) {
+    const ttlMs = this.options.ttlMs[cmd.command];
+    return ttlMs ? { key: akubelaCacheKey(this.requireCredential().scope, cmd.command, cmd.param), ttlMs } : undefined;
+  }
+
+  protected forgetLists(): void {
+    this.userLists.clear();
+    for (const index of this.indexes) index.forget();
+  }
+
+  private requireCredential(): AkubelaCredential {
+    if (!this.credential) throw new UnauthenticatedError("No Akubela credential for this caller: send a vendor Bearer token, or configure the server's (AKUBELA_TOKEN or AKUBELA_CLIENT_ID…)");
+    return this.credential;
+  }
+
+  /** A membership index of this tenant, kept in the shared cache under its scope. */
+  protected membership<T>(kind: string): MembershipIndex<T> {
+    const index = new MembershipIndex<T>({
+      readThrough: this.options.cache?.readThrough,
+      ttlMs: this.options.membershipTtlMs,
+      staleMs: 0,
+      cacheKey: (projectId) => akubelaCacheKey(this.requireCredential().scope, `index:${kind}`, { project_id: projectId }),
+    });
+    this.indexes.push(index as MembershipIndex<unknown>);
+    return index;
+  }
+
+  /** One read command, deduplicated within the request. */
+  protected command(endpoint: AkubelaEndpoint, command: string, param: Record<string, unknown>): Promise<unknown> {
+    this.requireCredential();
+    return this.read({ endpoint, command, param, kind: "read" });
+  }
+
+  /** One write command: never retried; this request's answers are dropped whatever the outcome. */
+  protected order(endpoint: AkubelaEndpoint, command: string, param: unknown, id?: string): Promise<unknown> {
+    this.requireCredential();
+    return this.write({ endpoint, command, param, kind: "write", id });
+  }
+
+  /** A project the caller may see, as a record (no vendor call); refused otherwise. */
+  project(projectId: string): ProjectRecord {
+    this.guard.project(projectId);
+    return { __typename: "Project", projectId };
+  }
+
+  /** Of `projectIds`, those the caller may see. */
+  visibleProjects(projectIds: readonly string[]): ProjectRecord[] {
+    return projectIds.filter((p) => this.guard.sees(p)).map((p) => this.project(p));
+  }
+
+  // ---- the project's user list (002 get_user_list) and what it proves ----
+
+  /** `get_user_list` of a project, paged (002 获取用户列表). */
+  private userList(projectId: string): PagedList<AccountRecord> {
+    this.guard.project(projectId);
+    return this.shared(this.userLists, projectId, () => new PagedList(async (pageIndex) => {
+      const result = await this.command(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex });
+      return expectRows(result, "get_user_list").flatMap((row) => mapAccount(row, projectId) ?? []);
+    }, this.options.pageSize));
+  }
+
+  /** Every account of the project (all pages of `get_user_list`). */
+  async projectAccounts(projectId: string): Promise<AccountRecord[]> {
+    return this.userList(projectId).all();
+  }
+
+  /** A window of the project's accounts without fetching every page. */
+  async projectAccountsSlice(projectId: string, offset: number, count: number) {
+    return this.userList(projectId).slice(offset, count);
+  }
+
+  private async usersIndex(projectId: string): Promise<UsersIndex> {
+    const index: UsersIndex = {};
+    for (const a of await this.projectAccounts(projectId)) (index[a.residenceId] ??= []).push(a.accountId);
+    return index;
+  }
+
+  /** Refuses, before anything is sent, a residence the project's user list does not place in the project. */
+  async verifyResidence(projectId: string, residenceId: string): Promise<void> {
+    this.guard.project(projectId);
+    const found = await this.users.lookup(projectId, () => this.usersIndex(projectId), (index) => (Object.hasOwn(index, residenceId) ? true : undefined));
+    if (!found) this.guard.refuse(`residence ${residenceId} is not in project ${projectId} (the project's user list has no account there)`);
+  }
+
+  /** Refuses an account the project's user list does not have in that residence. */
+  async verifyAccount(projectId: string, residenceId: string, accountId: string): Promise<void> {
+    this.guard.project(projectId);
+    const found = await this.users.lookup(projectId, () => this.usersIndex(projectId), (index) =>
+      Object.hasOwn(index, residenceId) && index[residenceId].includes(accountId) ? true : undefined,
+    );
+    if (!found) this.guard.refuse(`account ${accountId} is not in residence ${residenceId} of project ${projectId}`);
+  }
+
+  /**
+   * Where an account lives, among `projects` (the caller's): the first whose user list has it; `undefined` when
+   * none does. An Aliyun person linked to an account belongs to that account's project.
+   */
+  async accountHome(accountId: string, projects: readonly string[]): Promise<{ projectId: string; residenceId: string } | undefined> {
+    for (const projectId of projects) {
+      const residenceId = await this.users.lookup(projectId, () => this.usersIndex(projectId), (index) =>
+        Object.keys(index).find((r) => index[r].includes(accountId)),
+      );
+      if (residenceId) return { projectId, residenceId };
+    }
+    return undefined;
+  }
+
+  // ---- the project's shared devices (000 get_visitor_temp_key_device_list) ----
+
+  /** The project's public devices: `get_visitor_temp_key_device_list` (000 获取访客临时密码设备列表). */
+  async projectDevices(projectId: string): Promise<AkuvoxDeviceRecord[]> {
+    this.guard.project(projectId);
+    const result = await this.command(MANAGER, "get_visitor_temp_key_device_list", { project_id: projectId });
+    return expectRows(result, "get_visitor_temp_key_device_list").flatMap((row) => mapDevice(row, projectId) ?? []);
+  }
+}
+
+/** The vendor said the thing asked for does not exist (the simulator's `not_found`). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof UpstreamError && error.upstream.vendorCode === "not_found";
+}
