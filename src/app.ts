@@ -5,6 +5,7 @@ import { AkubelaClient, type VendorCallEvent } from "./datasources/akubela/clien
 import { AliyunClient } from "./datasources/aliyun/client.js";
 import { ApiKeyStore } from "./auth/api-keys.js";
 import { AkubelaTokenManager } from "./auth/akubela-tokens.js";
+import { createSealer } from "./lib/sealed.js";
 import { tokenCredential, type AkubelaCredential } from "./auth/caller.js";
 import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
@@ -84,12 +85,13 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   let simulator: AkubelaSimulator | undefined;
   let aliyunSimulator: AliyunSimulator | undefined;
   let cache: Cache | undefined;
+  let tokens: AkubelaTokenManager | undefined;
   let effective = config;
   const options: ServerOptions = {};
   try {
     let akubelaBaseUrl: string;
     if (config.akubela.target.mode === "simulator") {
-      simulator = await startAkubelaSimulator({ quiet: true });
+      simulator = await startAkubelaSimulator({ quiet: true, tokenTtlSeconds: config.akubela.simulatorTokenTtlSeconds });
       akubelaBaseUrl = simulator.url;
       effective = {
         ...effective,
@@ -125,8 +127,14 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       (simulator && !config.akubela.serverToken
         ? { clientId: DEMO_OAUTH_CLIENT_ID, clientSecret: DEMO_OAUTH_CLIENT_SECRET, username: DEMO_MANAGER_USERNAME, password: DEMO_MANAGER_PASSWORD, scope: "manager" }
         : undefined);
-    const serverAkubela: AkubelaCredential | undefined = oauth
-      ? new AkubelaTokenManager({ ...oauth, baseUrl: akubelaBaseUrl, timeoutMs: config.akubela.timeoutMs }, cache, logger)
+    // Kept sealed in the shared cache with TOKEN_ENCRYPTION_KEY; without it in this process only.
+    tokens = oauth
+      ? new AkubelaTokenManager({ ...oauth, baseUrl: akubelaBaseUrl, timeoutMs: config.akubela.timeoutMs }, cache, logger, {
+          sealer: config.tokenEncryptionKey ? createSealer(config.tokenEncryptionKey) : undefined,
+        })
+      : undefined;
+    const serverAkubela: AkubelaCredential | undefined = tokens
+      ? tokens
       : config.akubela.serverToken
         ? tokenCredential(config.akubela.serverToken)
         : undefined;
@@ -159,7 +167,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       readThrough: new ReadThrough(cache, logger),
       aliyunCacheScope: tenantScope(`${aliyun.baseUrl}|${aliyun.appKey}`),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
-      readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl! },
+      readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl!, ...(tokens ? { akubelaToken: () => tokens!.health() } : {}) },
       metrics,
     };
     metrics.collect(
@@ -181,6 +189,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       async stop() {
         // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.
         await server.stop();
+        tokens?.close();
         await cache?.close();
         logger.info("cache closed", { kind: cache?.kind });
         await simulator?.close();
@@ -188,6 +197,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       },
     };
   } catch (error) {
+    tokens?.close();
     await cache?.close();
     await simulator?.close();
     await aliyunSimulator?.close();

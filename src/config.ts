@@ -8,6 +8,7 @@
 
 import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/constants.js";
 import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "./simulators/aliyun/constants.js";
+import { parseSealingKey } from "./lib/sealed.js";
 
 /** Where the Akubela / Akuvox open-ability API lives. `simulator` = start the built-in simulator (demo mode). */
 export type AkubelaTarget = { mode: "remote"; baseUrl: string } | { mode: "simulator" };
@@ -39,6 +40,8 @@ export interface Config {
     concurrency: number;
     /** `page_size` used for the paged list commands (the vendor publishes no maximum; 100 is the safe one). */
     pageSize: number;
+    /** Demo mode: lifetime of the built-in simulator's tokens (`AKUBELA_SIM_TOKEN_TTL_SECONDS`; default 3600). */
+    simulatorTokenTtlSeconds?: number;
   };
   aliyun: {
     baseUrl?: string;
@@ -54,6 +57,11 @@ export interface Config {
     concurrency: number;
   };
   redisUrl?: string;
+  /**
+   * `TOKEN_ENCRYPTION_KEY` (32 bytes: 64 hex digits or base64): seals the facade's own vendor tokens in the shared
+   * cache (AES-256-GCM, `lib/sealed.ts`). Without it they stay in process memory and each instance refreshes alone.
+   */
+  tokenEncryptionKey?: Buffer;
   cache: {
     /** TTL of the device lists (`get_akuvox_device_list`, `get_visitor_temp_key_device_list`), ms. */
     deviceListTtlMs: number;
@@ -149,6 +157,13 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push("REDIS_URL must be redis://…, rediss://…, redis+cluster://… or a list host:port,host:port");
   }
 
+  const tokenKeyText = read.string("TOKEN_ENCRYPTION_KEY");
+  const tokenEncryptionKey = tokenKeyText === undefined ? undefined : parseSealingKey(tokenKeyText);
+  if (tokenKeyText !== undefined && !tokenEncryptionKey) {
+    problems.push("TOKEN_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)");
+  }
+  const simTokenTtl = read.string("AKUBELA_SIM_TOKEN_TTL_SECONDS") === undefined ? undefined : read.int("AKUBELA_SIM_TOKEN_TTL_SECONDS", 3600, 1, 86_400);
+
   const config: Config = {
     env: nodeEnv,
     port: read.int("PORT", 4000, 0, 65535),
@@ -172,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
       readRetries: read.int("AKUBELA_READ_RETRIES", 2, 0, 5),
       concurrency: read.int("AKUBELA_CONCURRENCY", 8, 1, 64),
       pageSize: read.int("AKUBELA_PAGE_SIZE", 100, 1, 100),
+      ...(simTokenTtl !== undefined ? { simulatorTokenTtlSeconds: simTokenTtl } : {}),
     },
     aliyun: {
       baseUrl: aliyunBaseUrl,
@@ -183,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: read.int("ALIYUN_CONCURRENCY", 8, 1, 64),
     },
     redisUrl,
+    tokenEncryptionKey,
     cache: {
       deviceListTtlMs: read.int("CACHE_DEVICE_LIST_TTL_SECONDS", 300, 0, 86_400) * 1000,
       personTtlMs: read.int("CACHE_PERSON_TTL_SECONDS", 300, 0, 86_400) * 1000,

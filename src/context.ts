@@ -42,7 +42,7 @@ export interface ServerDeps {
   callers: CallerSources;
   metrics: Metrics;
   /** What `/readyz` probes. */
-  readiness: { akubelaUrl: string; aliyunUrl: string };
+  readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
 
 /**

@@ -155,7 +155,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
 
   /**
    * `/readyz`: whether the configured dependencies answer: each vendor's base URL (any HTTP answer counts: the
-   * host is up), and the cache when it is Redis. Checked at most every 2 s, so probes never load the vendors.
+   * host is up), the cache when it is Redis, and the facade's own Akubela token (`ok`, or what an operator must fix).
+   * Checked at most every 2 s, so probes never load the vendors.
    */
   let lastReadiness: { at: number; checks: Record<string, string> } | undefined;
   async function readiness(): Promise<Record<string, string>> {
@@ -170,7 +171,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     };
     const [akubela, aliyun] = await Promise.all([reach(deps.readiness.akubelaUrl), reach(deps.readiness.aliyunUrl)]);
     const cache = deps.readThrough.cache.kind === "memory" || deps.readThrough.cache.ready() ? "ok" : "unreachable";
-    lastReadiness = { at: Date.now(), checks: { akubela, aliyun, cache } };
+    const checks: Record<string, string> = { akubela, aliyun, cache };
+    if (deps.readiness.akubelaToken) checks.akubelaToken = deps.readiness.akubelaToken();
+    lastReadiness = { at: Date.now(), checks };
     return lastReadiness.checks;
   }
 

@@ -55,13 +55,15 @@ describe("the facade's own Akubela token", () => {
     expect(stack.sim.calls("oauth2/token")[0].param).toMatchObject({ grant_type: "refresh_token", refresh_token: "***" });
   });
 
-  it("the token endpoint failing: a coded error, no secret in it, and the next request recovers", async () => {
+  it("the token endpoint failing with no usable token: UPSTREAM_UNAVAILABLE (never the caller's 401), no secret, and a later request recovers", async () => {
     stack.sim.oauth.revokeAll();
-    stack.sim.injectFault({ kind: "http_error", status: 503, command: "oauth2/token", times: 2 });
+    stack.sim.injectFault({ kind: "http_error", status: 503, command: "oauth2/token", times: 1 });
     const res = await stack.gql(DEVICES, { p: DEMO_PROJECT_ID });
-    expect(res.errors?.[0].extensions?.code).toBe("UNAUTHENTICATED");
-    expect(res.errors?.[0].message).toMatch(/could not obtain an Akubela token/);
+    expect(res.errors?.[0].extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(res.errors?.[0].message).toMatch(/could not be renewed.*HTTP 503/);
+    expect(stack.sim.calls("oauth2/token").map((c) => c.status)).toContain(503);
     expect(JSON.stringify(res)).not.toContain(DEMO_OAUTH_CLIENT_SECRET);
+    await new Promise((r) => setTimeout(r, 2500)); // past the jittered backoff
     const again = await stack.gql(DEVICES, { p: DEMO_PROJECT_ID });
     expect(again.errors).toBeUndefined();
   });
@@ -94,7 +96,7 @@ describe("one refresh shared by all instances (through Redis)", () => {
   afterAll(() => redis.stop());
 
   it("two instances, the vendor expiring the token under both: one refresh between them", async () => {
-    const env = { ...OAUTH, REDIS_URL: redis.url, CACHE_DEVICE_LIST_TTL_SECONDS: "0" };
+    const env = { ...OAUTH, REDIS_URL: redis.url, CACHE_DEVICE_LIST_TTL_SECONDS: "0", TOKEN_ENCRYPTION_KEY: "a".repeat(64) };
     const a = await startStack({ env });
     const b = await startStack({ env, shareSimulatorsWith: a });
     try {
