@@ -11,6 +11,8 @@ import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
 import { ReadThrough, tenantScope } from "./cache/read-through.js";
 import { RedisCache } from "./cache/redis-cache.js";
+import { RedisIdempotencyStore } from "./idempotency/redis-store.js";
+import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency/store.js";
 import { EMPTY_SITE_MAP, loadSiteMap, type SiteMap } from "./site-map.js";
 import {
   DEMO_ALIYUN_APP_KEY,
@@ -85,6 +87,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   let simulator: AkubelaSimulator | undefined;
   let aliyunSimulator: AliyunSimulator | undefined;
   let cache: Cache | undefined;
+  let idempotency: IdempotencyStore | undefined;
   let tokens: AkubelaTokenManager | undefined;
   let effective = config;
   const options: ServerOptions = {};
@@ -116,6 +119,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       ? new RedisCache(config.redisUrl, { commandTimeoutMs: config.cache.redisCommandTimeoutMs, logger })
       : new MemoryCache(config.cache.memoryMaxEntries);
     logger.info("cache", { kind: cache.kind });
+    idempotency = await startIdempotencyStore(config, logger);
     // API keys: the configured file, or demo mode's (key `demo-api-key`); the server's Akubela credential serves them.
     const apiKeysPath = config.auth.apiKeysPath ?? (simulator ? DEMO_API_KEYS_PATH : undefined);
     const apiKeys = apiKeysPath ? await ApiKeyStore.load(apiKeysPath) : ApiKeyStore.empty();
@@ -169,6 +173,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
       readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl!, ...(tokens ? { akubelaToken: () => tokens!.health() } : {}) },
       metrics,
+      idempotency,
     };
     metrics.collect(
       new CollectedCounter("cache_operations_total", "Shared-cache lookups by result (hit, miss, error), and stale answers, bypasses and joined fetches.", () => {
@@ -191,6 +196,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
         await server.stop();
         tokens?.close();
         await cache?.close();
+        await idempotency?.close();
         logger.info("cache closed", { kind: cache?.kind });
         await simulator?.close();
         await aliyunSimulator?.close();
@@ -199,8 +205,34 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   } catch (error) {
     tokens?.close();
     await cache?.close();
+    await idempotency?.close();
     await simulator?.close();
     await aliyunSimulator?.close();
     throw error;
   }
+}
+
+/**
+ * The idempotency store: on Redis when configured (own namespace and connection), else in process. With Redis, a
+ * warning at start-up when its persistence is off: its records, and the doors they guard, do not survive a restart.
+ */
+async function startIdempotencyStore(config: Config, logger: Logger): Promise<IdempotencyStore> {
+  if (!config.redisUrl) return new MemoryIdempotencyStore(config.limits.idempotencyMaxRecords);
+  const store = new RedisIdempotencyStore(config.redisUrl, {
+    commandTimeoutMs: config.cache.redisCommandTimeoutMs,
+    logger,
+    lossHoldMs: config.limits.idempotencyLossHoldMs,
+  });
+  if (await store.connected()) {
+    const p = await store.persistence();
+    if (!p) logger.warn("Redis persistence unknown (CONFIG GET refused): idempotency records do not survive a Redis restart without it");
+    else if (p.appendonly !== "yes" && !p.save)
+      logger.warn("Redis persistence is off (appendonly no, save \"\"): idempotency records are lost when Redis restarts; idempotent mutations are then refused for IDEMPOTENCY_LOSS_HOLD_SECONDS", {
+        appendonly: p.appendonly,
+        save: p.save,
+      });
+  } else {
+    logger.warn("Redis not reachable at start-up: idempotent mutations are refused until it is");
+  }
+  return store;
 }

@@ -97,6 +97,12 @@ export interface Config {
     rateLimit: { perWindow: number; windowMs: number };
     /** How long an idempotency key's outcome is kept. */
     idempotencyWindowMs: number;
+    /** The pending lease of an idempotent call (renewed while it runs); past it a retry answers UNKNOWN. */
+    idempotencyLeaseMs: number;
+    /** Records the in-process idempotency store holds (no Redis); full = idempotent mutations refused. */
+    idempotencyMaxRecords: number;
+    /** How long idempotent mutations are refused after Redis is found to have lost its records. */
+    idempotencyLossHoldMs: number;
   };
   auth: {
     /** The facade's API keys file (names, hashed keys, scopes, projects). */
@@ -222,6 +228,9 @@ export function loadConfig(env: Env = process.env): Config {
         windowMs: 60_000,
       },
       idempotencyWindowMs: read.int("IDEMPOTENCY_WINDOW_SECONDS", 86_400, 1, 604_800) * 1000,
+      idempotencyLeaseMs: 0, // set below: it depends on the vendor timeouts
+      idempotencyMaxRecords: read.int("IDEMPOTENCY_MAX_RECORDS", 100_000, 1, 10_000_000),
+      idempotencyLossHoldMs: 0, // set below: defaults to the window
     },
     auth: {
       apiKeysPath: read.string("API_KEYS_FILE"),
@@ -232,6 +241,14 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
   };
+  {
+    // The lease outlives one vendor call (the renewal extends it while the mutation runs).
+    const vendorTimeoutMs = Math.max(config.akubela.timeoutMs, config.aliyun.timeoutMs);
+    const lease = read.int("IDEMPOTENCY_LEASE_MS", 2 * vendorTimeoutMs + 5_000, 1_000, 3_600_000);
+    if (lease <= vendorTimeoutMs) problems.push(`IDEMPOTENCY_LEASE_MS must be longer than the vendor timeouts (${vendorTimeoutMs} ms)`);
+    config.limits.idempotencyLeaseMs = lease;
+    config.limits.idempotencyLossHoldMs = read.int("IDEMPOTENCY_LOSS_HOLD_SECONDS", config.limits.idempotencyWindowMs / 1000, 0, 604_800) * 1000;
+  }
   if (production) {
     // Demo mode is for newcomers and tests: production must name its vendors and must not run on demo credentials.
     if (!akubelaBaseUrl) problems.push("AKUBELA_BASE_URL is required in production (demo mode runs the built-in simulator)");

@@ -7,6 +7,7 @@ import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubel
 import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
+import type { IdempotencyStore } from "./idempotency/store.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
@@ -23,8 +24,10 @@ export interface GraphContext {
   projects: ProjectGrant;
   akubela: AkubelaDataSource;
   aliyun: AliyunDataSource;
-  /** The shared cache (idempotency records, locks). */
+  /** The shared cache (locks, counters). */
   cache: Cache;
+  /** Idempotency records: a store of their own that fails closed (`src/idempotency/`). */
+  idempotency: IdempotencyStore;
 }
 
 /** Long-lived parts shared by every request. */
@@ -41,6 +44,8 @@ export interface ServerDeps {
   /** How callers are recognised: API keys, whether vendor tokens are accepted, the server's Akubela credential. */
   callers: CallerSources;
   metrics: Metrics;
+  /** Idempotency records (Redis when configured, else this process's bounded store). */
+  idempotency: IdempotencyStore;
   /** What `/readyz` probes. */
   readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
@@ -78,6 +83,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     caller,
     projects,
     cache: deps.readThrough.cache,
+    idempotency: deps.idempotency,
     logger: deps.logger.child({ requestId }),
     config: deps.config,
     akubela,

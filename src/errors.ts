@@ -25,7 +25,9 @@ export type ErrorCode =
   | "QUERY_TOO_COMPLEX"
   | "RATE_LIMITED"
   | "IDEMPOTENCY_KEY_REUSED"
-  | "IDEMPOTENCY_IN_PROGRESS";
+  | "IDEMPOTENCY_IN_PROGRESS"
+  | "IDEMPOTENCY_UNAVAILABLE"
+  | "IDEMPOTENCY_OUTCOME_UNKNOWN";
 
 export type Vendor = "akubela" | "aliyun";
 

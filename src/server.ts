@@ -106,7 +106,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
     if (url.pathname === "/readyz") {
       const checks = await readiness();
-      const ready = Object.values(checks).every((c) => c === "ok");
+      // A fail-open dependency (the cache; idempotency, which refuses only keyed mutations) reports `degraded`
+      // without taking the instance out of a load balancer.
+      const ready = Object.values(checks).every((c) => c === "ok" || c.startsWith("degraded"));
       return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
     }
     if (url.pathname === "/" && req.method === "GET") {
@@ -170,8 +172,12 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       }
     };
     const [akubela, aliyun] = await Promise.all([reach(deps.readiness.akubelaUrl), reach(deps.readiness.aliyunUrl)]);
-    const cache = deps.readThrough.cache.kind === "memory" || deps.readThrough.cache.ready() ? "ok" : "unreachable";
-    const checks: Record<string, string> = { akubela, aliyun, cache };
+    const store = deps.readThrough.cache;
+    const health = store.health?.() ?? (store.kind === "memory" || store.ready() ? "ok" : "unreachable");
+    // The cache fails open: unreachable or stalled, the service still answers (from the vendors).
+    const cache = health === "ok" ? "ok" : `degraded (${health.replace(/^degraded \((.*)\)$/, "$1")}; answering from the vendors)`;
+    const idempotency = deps.idempotency.health();
+    const checks: Record<string, string> = { akubela, aliyun, cache, idempotency: idempotency === "ok" ? "ok" : idempotency.startsWith("degraded") ? idempotency : `degraded (${idempotency})` };
     if (deps.readiness.akubelaToken) checks.akubelaToken = deps.readiness.akubelaToken();
     lastReadiness = { at: Date.now(), checks };
     return lastReadiness.checks;

@@ -125,7 +125,9 @@ export function queryLimits(limits: QueryLimits, cache: Cache): ApolloServerPlug
             );
           }
           const caller = contextValue.caller;
-          if (caller.kind === "anonymous") return;
+          // Only callers the facade authenticated itself (API keys) are counted: a made-up Bearer token must not
+          // create a counter (each would take room in the cache). Vendor-token callers are limited by the vendor.
+          if (caller.kind !== "api-key") return;
           const windowKey = `${KEY_PREFIX}:rate:${caller.id}:${Math.floor(Date.now() / limits.rateLimit.windowMs)}`;
           const counted = (await cache.increment(windowKey, limits.rateLimit.windowMs)) ?? countLocally(windowKey);
           if (counted.count > limits.rateLimit.perWindow) {

@@ -28,6 +28,8 @@ export interface Cache {
   stats(): CacheStats;
   /** Whether the store can be used now (always true in memory). */
   ready(): boolean;
+  /** For `/readyz`: `ok`, `degraded (…)` (answering as misses, e.g. a breaker open) or `unreachable`. */
+  health?(): string;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,31 @@
 import { Cluster, Redis, type ClusterNode } from "ioredis";
 import type { Logger } from "../logger.js";
+import { Breaker } from "./breaker.js";
 import type { Cache, CacheStats } from "./cache.js";
 
 export interface RedisCacheOptions {
   /** Upper bound of one cache command (ms): past it the command counts as an error and the caller goes on. */
   commandTimeoutMs: number;
   logger: Logger;
+}
+
+/** The ioredis client a Redis URL names (one server or a cluster), built to fail fast (see {@link RedisCache}). */
+export function createRedisClient(url: string, commandTimeoutMs: number): Redis | Cluster {
+  const parsed = parseRedisUrl(url);
+  const common = {
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: Math.max(commandTimeoutMs * 5, 1000),
+    maxRetriesPerRequest: 0,
+  };
+  if (parsed.cluster) {
+    return new Cluster(parsed.nodes, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: reconnectDelay,
+      slotsRefreshTimeout: Math.max(commandTimeoutMs * 5, 1000),
+      redisOptions: { ...common, ...(parsed.password ? { password: parsed.password } : {}) },
+    });
+  }
+  return new Redis(parsed.url, { ...common, enableOfflineQueue: false, retryStrategy: reconnectDelay });
 }
 
 /** Reconnect delay: grows with the attempts, capped, so a Redis that comes back is found within two seconds. */
@@ -42,26 +62,23 @@ export class RedisCache implements Cache {
   private readonly counters: CacheStats = { hits: 0, misses: 0, errors: 0 };
   private healthy = false;
 
+  /** Opens after consecutive timeouts (a stalled Redis), so requests stop waiting on it; a probe closes it. */
+  readonly breaker: Breaker;
+
   constructor(url: string, private readonly options: RedisCacheOptions) {
-    const parsed = parseRedisUrl(url);
-    const common = {
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: Math.max(options.commandTimeoutMs * 5, 1000),
-      maxRetriesPerRequest: 0,
-    };
-    if (parsed.cluster) {
-      this.kind = "redis-cluster";
-      this.client = new Cluster(parsed.nodes, {
-        enableOfflineQueue: false,
-        clusterRetryStrategy: reconnectDelay,
-        slotsRefreshTimeout: Math.max(options.commandTimeoutMs * 5, 1000),
-        redisOptions: { ...common, ...(parsed.password ? { password: parsed.password } : {}) },
-      });
-    } else {
-      this.kind = "redis";
-      this.client = new Redis(parsed.url, { ...common, enableOfflineQueue: false, retryStrategy: reconnectDelay });
-    }
-    this.client.on("ready", () => this.setHealthy(true));
+    this.kind = parseRedisUrl(url).cluster ? "redis-cluster" : "redis";
+    this.client = createRedisClient(url, options.commandTimeoutMs);
+    this.breaker = new Breaker({
+      probe: () => this.client.ping(),
+      onChange: (open) =>
+        open
+          ? options.logger.warn("cache breaker open: Redis does not answer in time; requests skip it until a probe answers", { kind: this.kind })
+          : options.logger.info("cache breaker closed: Redis answers again", { kind: this.kind }),
+    });
+    this.client.on("ready", () => {
+      this.breaker.close();
+      this.setHealthy(true);
+    });
     this.client.on("end", () => this.setHealthy(false));
     this.client.on("close", () => this.setHealthy(false));
     // ioredis emits every connection error; the state change is what an operator needs, logged once.
@@ -79,13 +96,19 @@ export class RedisCache implements Cache {
     return this.healthy;
   }
 
+  /** `ok`, `degraded (…)` while the breaker is open, `unreachable` while disconnected. */
+  health(): string {
+    if (!this.healthy) return "unreachable";
+    return this.breaker.isOpen ? "degraded (breaker open: Redis does not answer in time)" : "ok";
+  }
+
   private async run<T>(op: () => Promise<T>, fallback: T): Promise<T> {
     if (!this.healthy) {
       this.counters.errors++;
       return fallback;
     }
     try {
-      return await op();
+      return await this.breaker.run(op);
     } catch {
       this.counters.errors++;
       return fallback;
@@ -129,6 +152,7 @@ export class RedisCache implements Cache {
   }
 
   async close(): Promise<void> {
+    this.breaker.stop();
     this.client.removeAllListeners("error");
     this.client.on("error", () => {});
     this.client.disconnect();

@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import { Cluster, type Redis } from "ioredis";
+import { Breaker } from "../cache/breaker.js";
+import { createRedisClient, parseRedisUrl } from "../cache/redis-cache.js";
+import type { Logger } from "../logger.js";
+import { IDEMPOTENCY_PREFIX, IdempotencyUnavailableError, type IdempotencyLook, type IdempotencyRecord, type IdempotencyStore } from "./store.js";
+
+export interface RedisIdempotencyStoreOptions {
+  commandTimeoutMs: number;
+  logger: Logger;
+  /**
+   * How long idempotent mutations are refused after this store finds that Redis lost its records (a restart
+   * without persistence): keys used before the loss cannot be recognised, so none is trusted until they expire.
+   */
+  lossHoldMs: number;
+}
+
+// The record and its lease share a hash tag, so the scripts below touch one cluster slot.
+const recordKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{${key}}`;
+const leaseKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{${key}}:lease`;
+const EPOCH_KEY = `${IDEMPOTENCY_PREFIX}:epoch`;
+const HOLD_KEY = `${IDEMPOTENCY_PREFIX}:lost`;
+
+/** KEYS: record, lease. ARGV: record, ttl, owner, lease ms. SET NX of the record, then its lease. */
+const CLAIM = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) return 1 end return 0`;
+const LOOK = `return {redis.call('GET', KEYS[1]), redis.call('EXISTS', KEYS[2])}`;
+const RENEW = `if redis.call('GET', KEYS[2]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[2], ARGV[2]) end return 0`;
+const FINISH = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) redis.call('DEL', KEYS[2]) return 1`;
+/** Deletes the record only if it is the pending one of ARGV[1] (its JSON starts with the owner). */
+const RELEASE = `local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]) return 1 end return 0`;
+
+/**
+ * Idempotency records on Redis, in their own `acg:idem:v1:` namespace and over their own connection (a read-cache
+ * flood never queues ahead of them). Writes are `SET NX` in a script whose answer confirms them; a command that
+ * fails, times out or meets the open breaker throws {@link IdempotencyUnavailableError}, so the mutation does not
+ * run. A claim that timed out may still land once a stalled Redis resumes: a compare-and-delete queued behind it
+ * removes it again.
+ *
+ * Loss detection: the store keeps an epoch marker in Redis. When the connection comes back and the marker is gone,
+ * Redis restarted without its data (persistence off): the store sets a hold for `lossHoldMs`, during which every
+ * instance refuses idempotent mutations instead of running keys it can no longer recognise.
+ */
+export class RedisIdempotencyStore implements IdempotencyStore {
+  readonly kind: string;
+  private readonly client: Redis | Cluster;
+  readonly breaker: Breaker;
+  private healthy = false;
+  private epoch: string | undefined;
+  private checked: Promise<void> = Promise.resolve();
+
+  constructor(url: string, private readonly options: RedisIdempotencyStoreOptions) {
+    this.kind = parseRedisUrl(url).cluster ? "redis-cluster" : "redis";
+    this.client = createRedisClient(url, options.commandTimeoutMs);
+    this.breaker = new Breaker({
+      probe: () => this.client.ping(),
+      onChange: (open) =>
+        open
+          ? options.logger.warn("idempotency breaker open: Redis does not answer in time; idempotent mutations are refused until a probe answers")
+          : options.logger.info("idempotency breaker closed: Redis answers again"),
+    });
+    this.client.on("ready", () => {
+      this.breaker.close();
+      this.checked = this.checkEpoch().then(
+        () => void (this.healthy = true),
+        () => void (this.healthy = false),
+      );
+    });
+    const down = () => void (this.healthy = false);
+    this.client.on("end", down);
+    this.client.on("close", down);
+    this.client.on("error", down);
+  }
+
+  /** Resolves once connected and checked (or after `timeoutMs`); start-up uses it to warn about persistence. */
+  async connected(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.healthy && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await this.checked;
+    return this.healthy;
+  }
+
+  private async checkEpoch(): Promise<void> {
+    const current = await this.client.get(EPOCH_KEY);
+    if (current) {
+      this.epoch = current;
+      return;
+    }
+    if (this.epoch !== undefined) {
+      // We saw a marker before and it is gone: Redis lost what it held, our records with it.
+      await this.client.set(HOLD_KEY, new Date(Date.now() + this.options.lossHoldMs).toISOString(), "PX", this.options.lossHoldMs, "NX");
+      this.options.logger.error("idempotency records lost: Redis came back empty (restarted without persistence?); idempotent mutations are refused for the hold", {
+        holdSeconds: Math.round(this.options.lossHoldMs / 1000),
+      });
+    }
+    const fresh = randomUUID();
+    await this.client.set(EPOCH_KEY, fresh, "NX");
+    this.epoch = (await this.client.get(EPOCH_KEY)) ?? fresh;
+  }
+
+  /** Redis persistence as `CONFIG GET` reports it (`undefined` where CONFIG is not allowed). */
+  async persistence(): Promise<{ appendonly?: string; save?: string } | undefined> {
+    try {
+      const nodes: Redis[] = this.client instanceof Cluster ? this.client.nodes("master") : [this.client];
+      const answers = await Promise.all(
+        nodes.map(async (n) => {
+          const [, appendonly] = (await n.config("GET", "appendonly")) as string[];
+          const [, save] = (await n.config("GET", "save")) as string[];
+          return { appendonly, save };
+        }),
+      );
+      // The weakest node decides.
+      return answers.find((a) => a.appendonly !== "yes" && !a.save) ?? answers[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async command<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (!this.healthy) throw new IdempotencyUnavailableError("Redis is unreachable");
+    try {
+      return await this.breaker.run(op);
+    } catch (error) {
+      if (error instanceof IdempotencyUnavailableError) throw error;
+      this.options.logger.warn("idempotency store command failed", { command: what, error: error instanceof Error ? error.name : "error" });
+      throw new IdempotencyUnavailableError(this.breaker.isOpen ? "Redis does not answer in time" : "Redis did not confirm the write");
+    }
+  }
+
+  async claim(key: string, record: IdempotencyRecord, ttlMs: number, leaseMs: number): Promise<boolean> {
+    const hold = await this.command("hold", () => this.client.get(HOLD_KEY));
+    if (hold) throw new IdempotencyUnavailableError(`Redis lost its idempotency records; keys are not trusted until ${hold}`, 60);
+    try {
+      return (await this.command("claim", () => this.client.eval(CLAIM, 2, recordKey(key), leaseKey(key), JSON.stringify(record), Math.ceil(ttlMs), record.owner, Math.ceil(leaseMs)))) === 1;
+    } catch (error) {
+      // The claim may still be carried out by a Redis that resumes: remove it then (queued behind it, in order).
+      this.client.eval(RELEASE, 2, recordKey(key), leaseKey(key), `{"owner":"${record.owner}"`).catch(() => {});
+      throw error;
+    }
+  }
+
+  async look(key: string): Promise<IdempotencyLook | undefined> {
+    const [raw, leased] = (await this.command("look", () => this.client.eval(LOOK, 2, recordKey(key), leaseKey(key)))) as [string | null, number];
+    return raw ? { record: JSON.parse(raw) as IdempotencyRecord, leased: leased === 1 } : undefined;
+  }
+
+  async renew(key: string, owner: string, leaseMs: number): Promise<void> {
+    await this.command("renew", () => this.client.eval(RENEW, 2, recordKey(key), leaseKey(key), owner, Math.ceil(leaseMs)));
+  }
+
+  async finish(key: string, record: IdempotencyRecord, ttlMs: number): Promise<void> {
+    await this.command("finish", () => this.client.eval(FINISH, 2, recordKey(key), leaseKey(key), JSON.stringify(record), Math.ceil(ttlMs)));
+  }
+
+  async release(key: string, owner: string): Promise<void> {
+    await this.command("release", () => this.client.eval(RELEASE, 2, recordKey(key), leaseKey(key), `{"owner":"${owner}"`));
+  }
+
+  health(): string {
+    if (!this.healthy) return "unreachable (idempotent mutations refused)";
+    return this.breaker.isOpen ? "degraded (breaker open: idempotent mutations refused)" : "ok";
+  }
+
+  async close(): Promise<void> {
+    this.breaker.stop();
+    this.client.removeAllListeners("error");
+    this.client.on("error", () => {});
+    this.client.disconnect();
+  }
+}
