@@ -44,6 +44,8 @@ export interface App {
   siteMap: SiteMap;
   /** The shared cache with its counters. */
   cache: ReadThrough;
+  /** Where idempotency records live. */
+  idempotency: IdempotencyStore;
   metrics: Metrics;
   stop(): Promise<void>;
 }
@@ -190,6 +192,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       aliyunSimulator,
       siteMap,
       cache: deps.readThrough,
+      idempotency,
       metrics,
       async stop() {
         // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.

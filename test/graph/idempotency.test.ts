@@ -75,8 +75,12 @@ describe("idempotency keys on doorOpen and the create mutations", () => {
     const otherCaller = await a.gql(PIN, { input }, null, { "x-api-key": TEST_API_KEYS.writer.key });
     expect(otherCaller.data.pinCodeCreate).toMatchObject({ pinCode: null, userErrors: [{ code: "conflict" }] });
     expect(a.sim.calls("create_user_pin_code_access_info")).toHaveLength(2);
-    const keys = (await redis.cli("--scan", "--pattern", "acg:v1:idem:*")).trim().split("\n");
+    const keys = (await redis.cli("--scan", "--pattern", "acg:idem:v1:{*")).trim().split("\n");
     expect(keys.length).toBeGreaterThanOrEqual(4);
     expect(keys.join("\n")).not.toMatch(/pin-1|open-1|55667788/);
+    // The records themselves, read raw: an HMAC of the input and a sealed payload, never the PIN in clear.
+    const values = await Promise.all(keys.map((k) => redis.cli("GET", k)));
+    expect(values.join("\n")).toContain('"state":"done"');
+    expect(values.join("\n")).not.toMatch(/55667788|number|pinCode|password|secret/i);
   });
 });

@@ -50,8 +50,12 @@ export interface RedisServer {
   url: string;
   /** Stops it at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
-  /** Starts it again on the same port (empty). */
+  /** Starts it again on the same port (empty: the test servers run without persistence). */
   restart(): Promise<void>;
+  /** Stalls it (SIGSTOP): the connection stays open, nothing is answered. */
+  pause(): void;
+  /** Resumes a stalled server (SIGCONT). */
+  resume(): void;
   /** Runs redis-cli against it. */
   cli(...args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -85,6 +89,8 @@ export async function startRedis(): Promise<RedisServer> {
     restart: async () => {
       child = await spawnRedis(port);
     },
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
     cli: async (...args) => (await run("redis-cli", ["-p", String(port), ...args])).stdout,
     stop: async () => killChild(child),
   };
