@@ -5,19 +5,30 @@
  *
  *   SOAK_CLIENTS (default 16)   SOAK_SECONDS (default 30)   SOAK_LATENCY_MS (vendor latency, default 5)
  *   REDIS_URL (optional: the shared cache on Redis instead of in-process)
+ *
+ * `SOAK_SCENARIO=redis-stall`: a redis-server of its own (no persistence), SOAK_SECONDS of load, then Redis stopped
+ * (SIGSTOP) for SOAK_STALL_SECONDS (default 10), then SOAK_SECONDS more after SIGCONT. The mix gains door openings
+ * with an idempotency key (a third of them repeats of an earlier key, as a retrying client sends). Prints p50/p99
+ * before, during and after the stall, and the doors opened twice: vendor commands per key, read back from the
+ * simulator's record (must be 0).
  */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { toGlobalId } from "../src/lib/global-id.js";
 import { createLogger } from "../src/logger.js";
 import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
 import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
-import { startSimulatorsProcess } from "./support.js";
+import { freePort, startSimulatorsProcess } from "./support.js";
 
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const LATENCY = Number(process.env.SOAK_LATENCY_MS ?? 5);
 if (!(CLIENTS >= 1 && CLIENTS <= 256 && SECONDS >= 1 && SECONDS <= 3600)) throw new Error("SOAK_CLIENTS must be 1..256 and SOAK_SECONDS 1..3600");
+const SCENARIO = process.env.SOAK_SCENARIO ?? "";
+const STALL_SECONDS = Number(process.env.SOAK_STALL_SECONDS ?? 10);
+if (SCENARIO && SCENARIO !== "redis-stall") throw new Error("SOAK_SCENARIO must be redis-stall (or unset)");
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const memory = () => {
@@ -29,6 +40,17 @@ const memory = () => {
 // ---- the vendors, in a child process --------------------------------------------------------------------------
 const sims = await startSimulatorsProcess({ latencyMs: LATENCY });
 const stopSims = sims.stop;
+
+// ---- Redis of its own, for the stall scenario ------------------------------------------------------------------
+let redisChild: ReturnType<typeof spawn> | undefined;
+let redisUrl = process.env.REDIS_URL;
+if (SCENARIO === "redis-stall") {
+  const port = await freePort();
+  redisChild = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  process.once("exit", () => redisChild?.kill("SIGKILL"));
+  await new Promise((r) => setTimeout(r, 300));
+  redisUrl = `redis://127.0.0.1:${port}`;
+}
 
 // ---- the facade, in this process -------------------------------------------------------------------------------
 const config = loadConfig({
@@ -44,7 +66,7 @@ const config = loadConfig({
   API_KEYS_FILE: DEMO_API_KEYS_PATH,
   RATE_LIMIT_PER_MINUTE: "1000000",
   LOG_LEVEL: "warn",
-  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
 });
 const logger = createLogger(config.logLevel, {}, () => {});
 const app = await startApp(config, logger);
@@ -98,6 +120,24 @@ const OPERATIONS: [number, string, () => Promise<boolean>][] = [
   }],
   [5, "report page", async () => (await gql(`query($p: ID!) { devicesReport(projectId: $p, first: 100) { totalCount nodes { deviceKey online } } }`, { p: DEMO_PROJECT_ID })).ok],
 ];
+/** Keyed door openings (stall scenario): key → the vendor request ids its answers carried. */
+const keyed = new Map<string, Set<string>>();
+const keyedIotId = iotIds[0]!;
+if (SCENARIO === "redis-stall") {
+  OPERATIONS.push([10, "door opening with idempotencyKey", async () => {
+    const earlier = [...keyed.keys()];
+    const key = earlier.length > 0 && Math.random() < 1 / 3 ? pick(earlier.slice(-50)) : randomUUID();
+    if (!keyed.has(key)) keyed.set(key, new Set());
+    const res = await gql(`mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome vendorRequestId userErrors { code } } }`, {
+      input: { device: toGlobalId("AliyunAccessControlDevice", keyedIotId), idempotencyKey: key },
+    });
+    const id = res.data?.doorOpen?.vendorRequestId;
+    if (id) keyed.get(key)!.add(id);
+    return res.ok;
+  }]);
+  // The unkeyed openings use the other devices, so every command the keyed device received belongs to a key.
+  iotIds.splice(0, 1);
+}
 const totalWeight = OPERATIONS.reduce((s, [w]) => s + w, 0);
 const pickOperation = () => {
   let r = Math.random() * totalWeight;
@@ -106,7 +146,7 @@ const pickOperation = () => {
 };
 
 // ---- run -------------------------------------------------------------------------------------------------------
-async function runFor(ms: number, record: boolean) {
+async function runFor(ms: number, record: boolean, onTick?: (startedAt: number, ms: number, name: string, ok: boolean) => void) {
   const durations: number[] = [];
   const errors = new Map<string, number>();
   const end = Date.now() + ms;
@@ -121,6 +161,7 @@ async function runFor(ms: number, record: boolean) {
         } catch {
           ok = false;
         }
+        onTick?.(Date.now(), performance.now() - started, name, ok);
         if (record) {
           durations.push(performance.now() - started);
           if (!ok) errors.set(name, (errors.get(name) ?? 0) + 1);
@@ -129,6 +170,75 @@ async function runFor(ms: number, record: boolean) {
     }),
   );
   return { durations, errors };
+}
+
+if (SCENARIO === "redis-stall") {
+  await runStallScenario();
+  await app.stop();
+  stopSims();
+  redisChild?.kill("SIGKILL");
+  process.exit(process.exitCode ?? 0);
+}
+
+async function runStallScenario() {
+  process.stderr.write(`soak redis-stall: ${CLIENTS} clients, ${SECONDS} s before, Redis SIGSTOPped ${STALL_SECONDS} s, ${SECONDS} s after; vendor latency ${LATENCY} ms\n`);
+  await runFor(Math.min(3000, SECONDS * 200), false);
+  keyed.clear();
+  const phases: Record<"before" | "during" | "after", { ms: number[]; errors: Map<string, number> }> = {
+    before: { ms: [], errors: new Map() },
+    during: { ms: [], errors: new Map() },
+    after: { ms: [], errors: new Map() },
+  };
+  const t0 = Date.now();
+  const stallAt = t0 + SECONDS * 1000;
+  const resumeAt = stallAt + STALL_SECONDS * 1000;
+  const stall = setTimeout(() => redisChild!.kill("SIGSTOP"), stallAt - Date.now());
+  const resume = setTimeout(() => redisChild!.kill("SIGCONT"), resumeAt - Date.now());
+  await runFor(resumeAt + SECONDS * 1000 - Date.now(), false, (endedAt, ms, name, ok) => {
+    const began = endedAt - ms;
+    const phase = began < stallAt ? (endedAt < stallAt ? "before" : "during") : began < resumeAt ? "during" : "after";
+    phases[phase].ms.push(ms);
+    if (!ok) phases[phase].errors.set(name, (phases[phase].errors.get(name) ?? 0) + 1);
+  });
+  clearTimeout(stall);
+  clearTimeout(resume);
+  redisChild!.kill("SIGCONT");
+  const pct = (xs: number[], p: number) => +([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0).toFixed(1);
+  const summary = Object.fromEntries(
+    Object.entries(phases).map(([k, v]) => [k, { requests: v.ms.length, p50Ms: pct(v.ms, 0.5), p99Ms: pct(v.ms, 0.99), errorsByOperation: Object.fromEntries(v.errors) }]),
+  );
+  // What the vendor received for the keyed device, attributed to keys by the request ids the answers carried.
+  const received = (await (await fetch(`${sims.aliyun}/__sim/received`)).json()) as { path?: string; id?: string; params?: { iotId?: string } }[];
+  const opens = received.filter((r) => r.path === "/cloud/thing/service/invoke" && r.params?.iotId === keyedIotId);
+  const keyOfId = new Map<string, string>();
+  for (const [key, ids] of keyed) for (const id of ids) keyOfId.set(id, key);
+  const perKey = new Map<string, number>();
+  let unattributed = 0;
+  for (const o of opens) {
+    const key = o.id ? keyOfId.get(o.id) : undefined;
+    if (key) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    else unattributed++;
+  }
+  const doorsOpenedTwice = [...perKey.values()].reduce((s, n) => s + Math.max(0, n - 1), 0) + [...keyed.values()].filter((ids) => ids.size > 1).length;
+  const breaker = (app.cache.cache as { breaker?: { opened: number } }).breaker;
+  const result = {
+    scenario: "redis-stall",
+    clients: CLIENTS,
+    stallSeconds: STALL_SECONDS,
+    ...summary,
+    keysUsed: keyed.size,
+    keyedVendorCommands: opens.length,
+    unattributedVendorCommands: unattributed,
+    doorsOpenedTwice,
+    cacheBreakerOpened: breaker?.opened ?? 0,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const line = (k: "before" | "during" | "after") => {
+    const p = summary[k] as { p50Ms: number; p99Ms: number; requests: number };
+    return `${k} p50 ${p.p50Ms} ms p99 ${p.p99Ms} ms (${p.requests} requests)`;
+  };
+  console.log(`\n${line("before")}; ${line("during")}; ${line("after")}; doors opened twice: ${doorsOpenedTwice}`);
+  if (doorsOpenedTwice > 0) process.exitCode = 1;
 }
 
 process.stderr.write(`soak: ${CLIENTS} clients for ${SECONDS} s, vendor latency ${LATENCY} ms, cache ${config.redisUrl ? "redis" : "in-process"}${gc ? "" : " (run with --expose-gc for exact heap figures)"}\n`);

@@ -10,7 +10,7 @@ import type { RedisCache } from "../../src/cache/redis-cache.js";
 import type { RedisIdempotencyStore } from "../../src/idempotency/redis-store.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 import { graphql, PROD_API_KEY, spawnService, startProductionVendors, until, type ProductionVendors, type ServiceProcess } from "../helpers/service.js";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
 
 const OPEN = `mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome vendorRequestId userErrors { code } } }`;
 const PIN = `mutation($input: CredentialNumberInput!) { pinCodeCreate(input: $input) { pinCode { id number } userErrors { code } } }`;
@@ -101,6 +101,13 @@ describe("with Redis: idempotency fails closed", () => {
         expect(res.data?.[c.query.match(/\{ (\w+)\(/)![1]] ?? null).toBeNull();
         expect(res.errors?.[0]?.extensions).toMatchObject({ code: "IDEMPOTENCY_UNAVAILABLE" });
       }
+      const raw = await fetch(a.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": TEST_API_KEYS.admin.key },
+        body: JSON.stringify({ query: c.query, variables: { input } }),
+      });
+      expect(raw.status).toBe(503);
+      expect(raw.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
       expect(c.sent(a)).toBe(0);
       // Reads go on (the cache fails open) and /readyz stays ready, saying degraded.
       expect((await a.gql(READ, { p: DEMO_PROJECT_ID })).errors).toBeUndefined();
