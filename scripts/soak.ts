@@ -184,6 +184,7 @@ async function runStallScenario() {
   process.stderr.write(`soak redis-stall: ${CLIENTS} clients, ${SECONDS} s before, Redis SIGSTOPped ${STALL_SECONDS} s, ${SECONDS} s after; vendor latency ${LATENCY} ms\n`);
   await runFor(Math.min(3000, SECONDS * 200), false);
   keyed.clear();
+  await fetch(`${sims.aliyun}/__sim/received`, { method: "DELETE" }); // the warm-up's commands are not counted
   const phases: Record<"before" | "during" | "after", { ms: number[]; errors: Map<string, number> }> = {
     before: { ms: [], errors: new Map() },
     during: { ms: [], errors: new Map() },
