@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Cluster, type Redis } from "ioredis";
 import { Breaker } from "../cache/breaker.js";
 import { createRedisClient, parseRedisUrl } from "../cache/redis-cache.js";
@@ -15,14 +15,24 @@ export interface RedisIdempotencyStoreOptions {
   lossHoldMs: number;
 }
 
-// The record and its lease share a hash tag, so the scripts below touch one cluster slot.
-const recordKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{${key}}`;
-const leaseKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{${key}}:lease`;
-const EPOCH_KEY = `${IDEMPOTENCY_PREFIX}:epoch`;
+/**
+ * Records are spread over SHARDS hash tags (cluster slots). Each shard holds an epoch marker, written when the store
+ * starts and never expiring: a claim that finds its shard's marker gone knows that this Redis (or this cluster
+ * master) lost what it held, records included.
+ */
+const SHARDS = 64;
+const shardOf = (key: string) => createHash("sha256").update(key).digest().readUInt16BE(0) % SHARDS;
+// The record, its lease and its shard's marker share a hash tag, so the scripts below touch one cluster slot.
+const recordKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{s${shardOf(key)}}:${key}`;
+const leaseKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{s${shardOf(key)}}:${key}:lease`;
+const epochKey = (shard: number) => `${IDEMPOTENCY_PREFIX}:{s${shard}}:epoch`;
 const HOLD_KEY = `${IDEMPOTENCY_PREFIX}:lost`;
 
-/** KEYS: record, lease. ARGV: record, ttl, owner, lease ms. SET NX of the record, then its lease. */
-const CLAIM = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) return 1 end return 0`;
+/**
+ * KEYS: record, lease, shard marker. ARGV: record, ttl, owner, lease ms. -1 when the marker is gone (records lost);
+ * else SET NX of the record, then its lease.
+ */
+const CLAIM = `if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) return 1 end return 0`;
 const LOOK = `return {redis.call('GET', KEYS[1]), redis.call('EXISTS', KEYS[2])}`;
 const RENEW = `if redis.call('GET', KEYS[2]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[2], ARGV[2]) end return 0`;
 const FINISH = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) redis.call('DEL', KEYS[2]) return 1`;
@@ -36,9 +46,10 @@ const RELEASE = `local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, 
  * run. A claim that timed out may still land once a stalled Redis resumes: a compare-and-delete queued behind it
  * removes it again.
  *
- * Loss detection: the store keeps an epoch marker in Redis. When the connection comes back and the marker is gone,
- * Redis restarted without its data (persistence off): the store sets a hold for `lossHoldMs`, during which every
- * instance refuses idempotent mutations instead of running keys it can no longer recognise.
+ * Loss detection: an epoch marker per shard. Written at start-up (first connection); when a claim, or the check on
+ * reconnecting, finds one gone, Redis (or one cluster master) restarted without its data (persistence off): the
+ * store sets a hold for `lossHoldMs`, during which every instance refuses idempotent mutations instead of running
+ * keys it can no longer recognise.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly kind: string;
@@ -80,21 +91,19 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   private async checkEpoch(): Promise<void> {
-    const current = await this.client.get(EPOCH_KEY);
-    if (current) {
-      this.epoch = current;
-      return;
-    }
-    if (this.epoch !== undefined) {
-      // We saw a marker before and it is gone: Redis lost what it held, our records with it.
-      await this.client.set(HOLD_KEY, new Date(Date.now() + this.options.lossHoldMs).toISOString(), "PX", this.options.lossHoldMs, "NX");
-      this.options.logger.error("idempotency records lost: Redis came back empty (restarted without persistence?); idempotent mutations are refused for the hold", {
-        holdSeconds: Math.round(this.options.lossHoldMs / 1000),
-      });
-    }
-    const fresh = randomUUID();
-    await this.client.set(EPOCH_KEY, fresh, "NX");
-    this.epoch = (await this.client.get(EPOCH_KEY)) ?? fresh;
+    const markers = await Promise.all(Array.from({ length: SHARDS }, (_, i) => this.client.get(epochKey(i))));
+    if (this.epoch !== undefined && markers.some((m) => m === null)) await this.lost();
+    this.epoch ??= markers.find((m) => m !== null) ?? randomUUID();
+    await Promise.all(markers.map((m, i) => (m === null ? this.client.set(epochKey(i), this.epoch!, "NX") : undefined)));
+  }
+
+  /** Redis lost records: hold keyed mutations off everywhere for `lossHoldMs`, and rewrite the markers. */
+  private async lost(): Promise<void> {
+    await this.client.set(HOLD_KEY, new Date(Date.now() + this.options.lossHoldMs).toISOString(), "PX", Math.max(1, this.options.lossHoldMs), "NX");
+    this.options.logger.error("idempotency records lost: Redis came back empty (restarted without persistence?); idempotent mutations are refused for the hold", {
+      holdSeconds: Math.round(this.options.lossHoldMs / 1000),
+    });
+    await Promise.all(Array.from({ length: SHARDS }, (_, i) => this.client.set(epochKey(i), this.epoch ?? randomUUID(), "NX")));
   }
 
   /** Redis persistence as `CONFIG GET` reports it (`undefined` where CONFIG is not allowed). */
@@ -128,14 +137,26 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, record: IdempotencyRecord, ttlMs: number, leaseMs: number): Promise<boolean> {
     const hold = await this.command("hold", () => this.client.get(HOLD_KEY));
-    if (hold) throw new IdempotencyUnavailableError(`Redis lost its idempotency records; keys are not trusted until ${hold}`, 60);
+    if (hold) {
+      // A record that survived still answers its repeat; a key without one is not trusted during the hold.
+      if (await this.look(key)) return false;
+      throw new IdempotencyUnavailableError(`Redis lost its idempotency records; keys are not trusted until ${hold}`, 60);
+    }
+    let answer: unknown;
     try {
-      return (await this.command("claim", () => this.client.eval(CLAIM, 2, recordKey(key), leaseKey(key), JSON.stringify(record), Math.ceil(ttlMs), record.owner, Math.ceil(leaseMs)))) === 1;
+      answer = await this.command("claim", () =>
+        this.client.eval(CLAIM, 3, recordKey(key), leaseKey(key), epochKey(shardOf(key)), JSON.stringify(record), Math.ceil(ttlMs), record.owner, Math.ceil(leaseMs)),
+      );
     } catch (error) {
       // The claim may still be carried out by a Redis that resumes: remove it then (queued behind it, in order).
       this.client.eval(RELEASE, 2, recordKey(key), leaseKey(key), `{"owner":"${record.owner}"`).catch(() => {});
       throw error;
     }
+    if (answer === -1) {
+      await this.command("hold", () => this.lost());
+      throw new IdempotencyUnavailableError("Redis lost its idempotency records; keys are not trusted for the hold", 60);
+    }
+    return answer === 1;
   }
 
   async look(key: string): Promise<IdempotencyLook | undefined> {

@@ -101,6 +101,10 @@ export interface RedisCluster {
   /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3` */
   url: string;
   cli(...args: string[]): Promise<string>;
+  /** Kills master `i` (SIGKILL), as a crash would. */
+  killNode(i: number): Promise<void>;
+  /** Starts master `i` again on its port with its cluster config (it keeps its slots) and no data; waits for the cluster. */
+  restartNode(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,21 +112,31 @@ export interface RedisCluster {
 export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "redis-cluster-"));
   const ports = [await freePort(), await freePort(), await freePort()];
-  const children = await Promise.all(
-    ports.map((p) => spawnRedis(p, ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${p}.conf`, "--cluster-node-timeout", "2000"], dir)),
-  );
+  const node = (p: number) => spawnRedis(p, ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${p}.conf`, "--cluster-node-timeout", "2000"], dir);
+  const children: (ChildProcess | undefined)[] = await Promise.all(ports.map(node));
   await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"]);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const infos = await Promise.all(ports.map(async (p) => (await run("redis-cli", ["-p", String(p), "cluster", "info"])).stdout));
-    if (infos.every((i) => i.includes("cluster_state:ok"))) break;
-    if (Date.now() > deadline) throw new Error("the Redis cluster did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const clusterOk = async () => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const infos = await Promise.all(ports.map(async (p) => (await run("redis-cli", ["-p", String(p), "cluster", "info"]).catch(() => ({ stdout: "" }))).stdout));
+      if (infos.every((i) => i.includes("cluster_state:ok"))) break;
+      if (Date.now() > deadline) throw new Error("the Redis cluster did not become ready");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await clusterOk();
   return {
     ports,
     url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`,
     cli: async (...args) => (await run("redis-cli", ["-c", "-p", String(ports[0]), ...args])).stdout,
+    killNode: async (i) => {
+      await killChild(children[i]);
+      children[i] = undefined;
+    },
+    restartNode: async (i) => {
+      children[i] = await node(ports[i]!);
+      await clusterOk();
+    },
     stop: async () => {
       await Promise.all(children.map(killChild));
       await rm(dir, { recursive: true, force: true });
