@@ -290,29 +290,34 @@ describe("the token endpoint failing from 80 % of the token's life (3-second tok
   }, 30_000);
 });
 
-describe("Redis lost and back during a refresh (refresh token only, 3-second tokens)", () => {
-  it("rotation is kept: no caller error, one chain of refresh tokens, both instances on the latest token", async () => {
-    const life = 3000;
+describe("Redis lost and back during a refresh (refresh token only, 4-second tokens)", () => {
+  it("rotation is kept: served while a valid token is at hand, all served once Redis is back, one chain of refresh tokens", async () => {
+    const life = 4000;
     const redis = await startRedis();
     const { a, b, issuedAt, close } = await pair("refresh token only", life, redis);
     try {
-      a.sim.injectFault({ kind: "latency", latencyMs: 800, command: "oauth2/token", times: 1 });
+      // a's refresh is slow at the vendor; Redis goes away while it runs and comes back (empty) 300 ms later.
+      a.sim.injectFault({ kind: "latency", latencyMs: 500, command: "oauth2/token", times: 1 });
       await sleep(issuedAt + 0.8 * life - Date.now());
       const since = Date.now();
-      const during = drive([viaStack(a), viaStack(b)], 2 * life);
-      await until("a's refresh to be under way", async () => tokenCalls(a.sim, since).length > 0, 2000);
+      const during = drive([viaStack(a), viaStack(b)], 0.2 * life + 1000);
+      await until("a refresh to be under way", async () => tokenCalls(a.sim, since).length > 0, 2000);
       await redis.kill();
       await sleep(300);
       await redis.restart();
       const outcomes = await during;
-      expect(failures(outcomes)).toEqual([]);
+      expect(outcomes.filter((o) => o.code === "UNAUTHENTICATED")).toEqual([]);
+      // While its token was valid, no instance failed a caller (a refresh the other one won is no caller's matter).
+      expect(failures(outcomes.filter((o) => o.end < issuedAt + 0.95 * life))).toEqual([]);
+      // Redis back: within a sync interval both instances hold the latest set, and every caller is served.
+      await sleep(life / 10 + 200);
       const later = await drive([viaStack(a), viaStack(b)], 2 * life);
       expect(failures(later)).toEqual([]);
       const calls = tokenCalls(a.sim, since);
       expect(calls.every((c) => grantOf(c) === "refresh_token")).toBe(true);
       // At most one refresh token spent twice (the instances could not see each other while Redis was down).
       expect(calls.filter((c) => c.status !== 200).length).toBeLessThanOrEqual(1);
-      expect(calls.length).toBeLessThanOrEqual(Math.ceil(4 / 0.8) + 3);
+      expect(calls.length).toBeLessThanOrEqual(Math.ceil(3 / 0.8) + 3);
       for (const stack of [a, b]) expect((await readyz(stack)).checks.akubelaToken).toBe("ok");
       // The shared copy is back, sealed.
       expect(await redisDump(redis)).toMatch(/akubela-oauth:sealed/);
@@ -327,7 +332,7 @@ describe("an instance killed mid-refresh (a child process, refresh token only, 3
   it("the other instance renews once the dead one's lock lapses, before its token expires: no caller error, rotation kept", async () => {
     const life = 3000;
     const redis = await startRedis();
-    const { a, b, issuedAt, close } = await pair("refresh token only", life, redis);
+    const { a, b, close } = await pair("refresh token only", life, redis);
     await b.app.stop(); // b only served to check the pair; the killed instance is a real process
     const dir = await mkdtemp(join(tmpdir(), "token-kill-"));
     const keysFile = join(dir, "api-keys.json");
@@ -354,6 +359,8 @@ describe("an instance killed mid-refresh (a child process, refresh token only, 3
     };
     try {
       expect(await viaChild()).toEqual({ code: undefined, message: undefined });
+      await sleep(300); // a renewal the child's first request may have started (its start-up took a while)
+      const issuedAt = tokenCalls(a.sim).filter((c) => c.status === 200).at(-1)!.at;
       // The child's renewal hangs at the vendor; it is killed while it holds the renewal lock.
       a.sim.injectFault({ kind: "no_answer", command: "oauth2/token", times: 1 });
       await sleep(issuedAt + 0.8 * life - Date.now());
