@@ -5,6 +5,7 @@ import { AkubelaClient, type VendorCallEvent } from "./datasources/akubela/clien
 import { AliyunClient } from "./datasources/aliyun/client.js";
 import { ApiKeyStore } from "./auth/api-keys.js";
 import { AkubelaTokenManager } from "./auth/akubela-tokens.js";
+import { listenError, StartupError } from "./startup-error.js";
 import { createSealer } from "./lib/sealed.js";
 import { tokenCredential, type AkubelaCredential } from "./auth/caller.js";
 import type { Cache } from "./cache/cache.js";
@@ -124,7 +125,11 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     idempotency = await startIdempotencyStore(config, logger);
     // API keys: the configured file, or demo mode's (key `demo-api-key`); the server's Akubela credential serves them.
     const apiKeysPath = config.auth.apiKeysPath ?? (simulator ? DEMO_API_KEYS_PATH : undefined);
-    const apiKeys = apiKeysPath ? await ApiKeyStore.load(apiKeysPath) : ApiKeyStore.empty();
+    const apiKeys = apiKeysPath
+      ? await ApiKeyStore.load(apiKeysPath).catch((error: Error) => {
+          throw config.auth.apiKeysPath ? new StartupError("API_KEYS_FILE", error.message) : error;
+        })
+      : ApiKeyStore.empty();
     if (config.env === "production" && apiKeys.verify(DEMO_API_KEY)) throw new Error("the demo API key is refused in production: remove it from API_KEYS_FILE");
     // The server's Akubela credential: its own OAuth client (demo mode uses the simulator's demo client and manager),
     // else a configured static token.
@@ -147,7 +152,11 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     logger.info("callers", { apiKeys: apiKeys.size, acceptBearer: config.auth.acceptBearer, serverAkubelaCredential: Boolean(serverAkubela) });
 
     const siteMapPath = config.siteMapPath ?? (aliyunSimulator ? DEMO_SITE_MAP_PATH : undefined);
-    const siteMap = siteMapPath ? await loadSiteMap(siteMapPath) : EMPTY_SITE_MAP;
+    const siteMap = siteMapPath
+      ? await loadSiteMap(siteMapPath).catch((error: Error) => {
+          throw config.siteMapPath ? new StartupError("SITE_MAP", error.message) : error;
+        })
+      : EMPTY_SITE_MAP;
     logger.info("site map loaded", { devices: siteMap.devices.length, demo: !config.siteMapPath && Boolean(aliyunSimulator) });
 
     const deps: ServerDeps = {
@@ -184,7 +193,9 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       }),
     );
     const server = await createServer(deps, options);
-    const url = await server.listen(config.port, config.host);
+    const url = await server.listen(config.port, config.host).catch((error: unknown) => {
+      throw listenError(error, config.port, config.host);
+    });
     return {
       server,
       url,

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { DEMO_API_KEY, startApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { StartupError } from "./startup-error.js";
 import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/index.js";
 
 /** Bootstrap only: config, listen, signals. */
@@ -16,7 +17,17 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel);
-const app = await startApp(config, logger);
+let app;
+try {
+  app = await startApp(config, logger);
+} catch (error) {
+  // A busy port, an unreadable keys file or site map: one line naming the variable, no stack.
+  if (error instanceof StartupError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
 logger.info("graph ready", { url: app.url, demo: Boolean(app.simulator) });
 if (app.simulator) {
   // Printed for the newcomer: the demo credentials are public and open only the built-in simulators.

@@ -55,6 +55,8 @@ interface Failure {
 
 /** A failure only an operator can end (configuration), as opposed to one a later attempt may not meet. */
 class OperatorError extends UpstreamError {}
+/** Another instance holds the renewal lock and has not published a set yet: a wait, not a failed renewal. */
+class RenewingElsewhere extends UpstreamError {}
 
 const TOKEN_PATH = "api/v1.0/invoke/open-ability/method/oauth2/token";
 const INFO: UpstreamInfo = { vendor: "akubela", command: "oauth2/token" };
@@ -81,7 +83,8 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
  *   vendor refused is never sent again; the manager login (password grant) takes over when configured, else the
  *   failure is an operator's (`warn` log, {@link health} on `/readyz`), never the caller's `UNAUTHENTICATED`.
  * - **One renewal for all instances** when the shared cache and a sealing key are there: the set is stored sealed
- *   (AES-GCM, bound to its key), renewed only under a cache lock (held at most the token call's timeout + 2 s), and
+ *   (AES-GCM, bound to its key), renewed only under a cache lock (a lease of a tenth of the token's life, kept while
+ *   the renewal runs, so a dead instance's lock lapses before the token expires), and
  *   adopted by the other instances (checked every tenth of the token's life, at most every 5 s). An instance
  *   republishes its set when the shared copy is lost (a Redis restart). Without a token, waiting for another
  *   instance's renewal is bounded (a quarter of the call timeout, at most 2.5 s).
@@ -219,8 +222,15 @@ export class AkubelaTokenManager implements AkubelaCredential {
   private async renewOnce(): Promise<TokenSet> {
     if (this.now() < this.retryAt) throw this.error(); // backing off: no call
     const base = this.current;
-    const owner = await this.lock();
-    if (!owner) return this.awaitOtherInstance(base);
+    let owner = await this.lock();
+    if (!owner) {
+      const theirs = await this.awaitOtherInstance(base);
+      if (theirs) return theirs;
+      // Their lock lapsed without a set (the instance died mid-refresh): renew here.
+      owner = await this.lock();
+      if (!owner) throw this.waitError();
+    }
+    const lease = this.keepLease(owner);
     try {
       // The lock is ours: someone may have renewed just before we took it, or holds a newer refresh token.
       const shared = await this.readShared();
@@ -234,20 +244,31 @@ export class AkubelaTokenManager implements AkubelaCredential {
     } catch (error) {
       throw this.failed(error);
     } finally {
+      clearInterval(lease);
       await this.unlock(owner);
     }
   }
 
-  /** Another instance holds the lock: wait (bounded) for its set rather than spend a second renewal. */
-  private async awaitOtherInstance(base: TokenSet | undefined): Promise<TokenSet> {
+  /**
+   * Another instance holds the lock: wait (bounded) for its set rather than spend a second renewal. `undefined` when
+   * the lock is released or lapses without a new set (its holder failed or died), so this instance may take it.
+   */
+  private async awaitOtherInstance(base: TokenSet | undefined): Promise<TokenSet | undefined> {
     const deadline = this.now() + clamp(this.config.timeoutMs / 4, 200, 2500);
     while (this.now() < deadline && !this.closed) {
       await sleep(LOCK_POLL_MS);
       const shared = await this.readShared();
       if (shared && this.newer(shared, base) && this.usable(shared)) return this.adopt(shared);
+      if ((await this.cache.get(this.lockKey)) === undefined) return undefined;
     }
     if (this.current && this.current !== base && this.usable(this.current)) return this.current;
-    throw new UpstreamError("Another instance is renewing the server's Akubela token: retry in a moment", "UPSTREAM_UNAVAILABLE", INFO);
+    throw this.waitError();
+  }
+
+  /** The last real failure when there is one (it is what the caller needs), else that another instance is renewing. */
+  private waitError(): UpstreamError {
+    if (this.failure) return this.error();
+    return new RenewingElsewhere("Another instance is renewing the server's Akubela token: retry in a moment", "UPSTREAM_UNAVAILABLE", INFO);
   }
 
   /** The token endpoint: the latest refresh token when there is one, else (or when refused) the manager login. */
@@ -350,7 +371,7 @@ export class AkubelaTokenManager implements AkubelaCredential {
 
   /** Counts a failed renewal, schedules the next attempt (exponential, jittered), logs it for the operator. */
   private failed(error: unknown): unknown {
-    if (!(error instanceof UpstreamError)) return error;
+    if (!(error instanceof UpstreamError) || error instanceof RenewingElsewhere) return error;
     this.counters.failed++;
     this.failures++;
     const life = this.lifeMs();
@@ -402,11 +423,18 @@ export class AkubelaTokenManager implements AkubelaCredential {
     if (!this.sealer) return;
     const now = this.now();
     if (!force && now < this.nextSyncAt) return;
-    this.nextSyncAt = now + clamp(this.lifeMs() / 10, 250, 5000);
+    this.nextSyncAt = now + this.syncEveryMs();
     const shared = await this.readShared();
     const current = this.current;
     if (shared && this.newer(shared, current)) this.adopt(shared);
     else if (current && (!shared || this.newer(current, shared))) await this.publish(current, !shared);
+    // From the life of the set now held (the first adoption would otherwise wait as long as an hour's token allows).
+    this.nextSyncAt = this.now() + this.syncEveryMs();
+  }
+
+  /** A tenth of the token's life, 250 ms to 5 s. */
+  private syncEveryMs(): number {
+    return clamp(this.lifeMs() / 10, 250, 5000);
   }
 
   private scheduleSync(): void {
@@ -448,11 +476,29 @@ export class AkubelaTokenManager implements AkubelaCredential {
     }
   }
 
+  /**
+   * The lock's lease: a tenth of the token's life (at least 250 ms, at most the token call's timeout + 2 s), kept
+   * while the renewal runs ({@link keepLease}), so the lock of an instance that died mid-refresh lapses well before
+   * the token it was renewing expires (renewal starts at 80 % of the life).
+   */
+  private leaseMs(): number {
+    return clamp(this.lifeMs() / 10, 250, this.config.timeoutMs + 2000);
+  }
+
   /** The lock's owner id when taken (or when there is nothing to coordinate with), else undefined. */
   private async lock(): Promise<string | undefined> {
     const owner = randomUUID();
     if (!this.sealer) return owner;
-    return (await this.cache.setIfAbsent(this.lockKey, owner, this.config.timeoutMs + 2000)) ? owner : undefined;
+    return (await this.cache.setIfAbsent(this.lockKey, owner, this.leaseMs())) ? owner : undefined;
+  }
+
+  /** Renews the lease every third of it while this instance holds the lock. */
+  private keepLease(owner: string): NodeJS.Timeout | undefined {
+    if (!this.sealer) return undefined;
+    const lease = this.leaseMs();
+    const timer = setInterval(() => void this.cache.extendIfEquals(this.lockKey, owner, lease), Math.max(lease / 3, 50));
+    timer.unref();
+    return timer;
   }
 
   private async unlock(owner: string): Promise<void> {

@@ -18,6 +18,11 @@ export interface Cache {
    */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /**
+   * Gives `key` a new expiry of `ttlMs` when it still holds `value`, in one step (a lock's owner keeping its lease);
+   * true when it did. False when the key is gone or holds another value, or the store cannot be reached.
+   */
+  extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
    * Adds one to the counter `key`, which lives `windowMs` from its first increment; answers the new count and the
    * milliseconds left in its window, or undefined when the store cannot be reached.
    */

@@ -46,6 +46,13 @@ export class MemoryCache implements Cache {
     return true;
   }
 
+  async extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const entry = this.entries.get(key);
+    if (!entry || entry.expiresAt <= this.now() || entry.value !== value) return false;
+    entry.expiresAt = this.now() + ttlMs;
+    return true;
+  }
+
   async increment(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
     const entry = this.entries.get(key);
     const now = this.now();

@@ -131,6 +131,12 @@ export class RedisCache implements Cache {
     return this.run(async () => (await this.client.set(key, value, "PX", Math.ceil(ttlMs), "NX")) === "OK", true);
   }
 
+  async extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
+    // Compare and expire in one step: between a GET and a PEXPIRE the key may have passed to another owner.
+    const script = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    return this.run(async () => (await this.client.eval(script, 1, key, value, String(Math.ceil(ttlMs)))) === 1, false);
+  }
+
   async increment(key: string, windowMs: number): Promise<{ count: number; resetMs: number } | undefined> {
     return this.run(async () => {
       const count = await this.client.incr(key);

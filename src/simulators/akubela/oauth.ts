@@ -48,6 +48,8 @@ export interface OAuthControl {
   revokeAll(): void;
   /** Makes every issued access token expired now (refresh tokens stay usable). */
   expireAll(): void;
+  /** Every access and refresh token issued since the start or the last reset, used or not (tests look for leaks). */
+  issuedTokens(): string[];
 }
 
 interface AccessToken {
@@ -72,6 +74,7 @@ export class TokenStore implements OAuthControl {
   private refresh = new Map<string, RefreshToken>();
   private issuedCount = 0;
   private refreshedCount = 0;
+  private everIssued: string[] = [];
 
   constructor(private readonly nowMs: () => number) {}
 
@@ -86,8 +89,10 @@ export class TokenStore implements OAuthControl {
     const accessToken = opaque();
     this.access.set(accessToken, { clientId, scope, expiresAt: this.nowMs() + ttlSeconds * 1000 });
     this.issuedCount++;
+    this.everIssued.push(accessToken);
     if (refreshFor === undefined) return { accessToken };
     const refreshToken = opaque();
+    this.everIssued.push(refreshToken);
     this.refresh.set(refreshToken, { clientId, scope, username: refreshFor });
     return { accessToken, refreshToken };
   }
@@ -109,6 +114,10 @@ export class TokenStore implements OAuthControl {
     return this.refreshedCount;
   }
 
+  issuedTokens(): string[] {
+    return [...this.everIssued];
+  }
+
   revokeAll(): void {
     this.access.clear();
     this.refresh.clear();
@@ -124,6 +133,7 @@ export class TokenStore implements OAuthControl {
     this.revokeAll();
     this.issuedCount = 0;
     this.refreshedCount = 0;
+    this.everIssued = [];
   }
 }
 

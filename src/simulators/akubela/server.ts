@@ -391,6 +391,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       refreshed: () => issuedTokens.refreshed(),
       revokeAll: () => issuedTokens.revokeAll(),
       expireAll: () => issuedTokens.expireAll(),
+      issuedTokens: () => issuedTokens.issuedTokens(),
     },
     close: () => listening.close(),
   };
