@@ -108,9 +108,39 @@ export interface Config {
   logLevel: LogLevel;
   /** `FEDERATION_OMIT_NODE=true`: `Query.node`/`nodes` left out of the subgraph (another subgraph owns them). */
   federation: { omitNode: boolean };
+  /** Access events (src/events): the log, the poller, webhooks. */
+  events: EventsConfig;
   /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
   sandbox: boolean;
   introspection: boolean;
+}
+
+export interface EventsConfig {
+  /** `EVENTS_RETENTION_HOURS` (default 168 = 7 days): how long the log keeps (and deduplicates) events. */
+  retentionMs: number;
+  /** `EVENTS_MAX_ENTRIES`: entries kept at most (the in-process ring's size; the Stream is trimmed to about this). */
+  maxEntries: number;
+  /** `EVENTS_POLL` (default on): poll the vendors' histories and device lists (one poller per tenant). */
+  poll: boolean;
+  /** `EVENTS_POLL_BUDGET_PER_MINUTE`: vendor calls per minute the poller never exceeds (default 120). */
+  pollBudgetPerMinute: number;
+  /** `EVENTS_POLL_MIN_INTERVAL_MS` / `EVENTS_POLL_MAX_INTERVAL_MS`: per-residence interval, active to idle. */
+  pollMinIntervalMs: number;
+  pollMaxIntervalMs: number;
+  /** `EVENTS_POLL_LEASE_MS`: the poller lease; another instance takes over within it when the leader dies. */
+  pollLeaseMs: number;
+  /** `EVENTS_DEMO_ACTIVITY` (demo mode only, default on): simulated people open doors and call now and then. */
+  demoActivity: boolean;
+  /** `WEBHOOK_ENCRYPTION_KEY` (32 bytes, hex or base64): seals webhook secrets; without it TOKEN_ENCRYPTION_KEY. */
+  webhookKey?: Buffer;
+  /** `WEBHOOK_RETRY_SCHEDULE_SECONDS`: the published retry schedule (default 5,30,120,600,1800,7200). */
+  webhookRetrySeconds: number[];
+  /** `WEBHOOK_DISABLE_AFTER_FAILURES` (default 10) consecutive failed deliveries disable an endpoint ... */
+  webhookDisableAfterFailures: number;
+  /** ... for `WEBHOOK_DISABLE_MINUTES` (default 60). */
+  webhookDisableMs: number;
+  /** `WEBHOOK_TIMEOUT_MS`: one delivery attempt (default 5000). */
+  webhookTimeoutMs: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -162,6 +192,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (tokenKeyText !== undefined && !tokenEncryptionKey) {
     problems.push("TOKEN_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)");
   }
+  const webhookKeyText = read.string("WEBHOOK_ENCRYPTION_KEY");
+  const webhookKey = webhookKeyText === undefined ? undefined : parseSealingKey(webhookKeyText);
+  if (webhookKeyText !== undefined && !webhookKey) problems.push("WEBHOOK_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64");
+  const retrySchedule = (read.list("WEBHOOK_RETRY_SCHEDULE_SECONDS").length ? read.list("WEBHOOK_RETRY_SCHEDULE_SECONDS") : ["5", "30", "120", "600", "1800", "7200"]).map(Number);
+  if (!retrySchedule.every((n) => Number.isFinite(n) && n >= 0 && n <= 86_400)) problems.push("WEBHOOK_RETRY_SCHEDULE_SECONDS must list seconds from 0 to 86400, comma-separated");
   const simTokenTtl = read.string("AKUBELA_SIM_TOKEN_TTL_SECONDS") === undefined ? undefined : read.int("AKUBELA_SIM_TOKEN_TTL_SECONDS", 3600, 1, 86_400);
 
   const config: Config = {
@@ -229,6 +264,21 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
     federation: { omitNode: read.bool("FEDERATION_OMIT_NODE", false) },
+    events: {
+      retentionMs: read.int("EVENTS_RETENTION_HOURS", 168, 1, 24 * 90) * 3_600_000,
+      maxEntries: read.int("EVENTS_MAX_ENTRIES", 100_000, 100, 100_000_000),
+      poll: read.bool("EVENTS_POLL", true),
+      pollBudgetPerMinute: read.int("EVENTS_POLL_BUDGET_PER_MINUTE", 120, 1, 100_000),
+      pollMinIntervalMs: read.int("EVENTS_POLL_MIN_INTERVAL_MS", 5_000, 50, 3_600_000),
+      pollMaxIntervalMs: read.int("EVENTS_POLL_MAX_INTERVAL_MS", 300_000, 50, 86_400_000),
+      pollLeaseMs: read.int("EVENTS_POLL_LEASE_MS", 10_000, 500, 600_000),
+      demoActivity: read.bool("EVENTS_DEMO_ACTIVITY", true),
+      webhookKey: webhookKey ?? tokenEncryptionKey,
+      webhookRetrySeconds: retrySchedule,
+      webhookDisableAfterFailures: read.int("WEBHOOK_DISABLE_AFTER_FAILURES", 10, 1, 1000),
+      webhookDisableMs: read.int("WEBHOOK_DISABLE_MINUTES", 60, 1, 10_080) * 60_000,
+      webhookTimeoutMs: read.int("WEBHOOK_TIMEOUT_MS", 5_000, 100, 60_000),
+    },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
   };

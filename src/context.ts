@@ -8,6 +8,7 @@ import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
 import type { Logger } from "./logger.js";
+import type { EventLog } from "./events/log.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
 
@@ -25,6 +26,10 @@ export interface GraphContext {
   aliyun: AliyunDataSource;
   /** The shared cache (idempotency records, locks). */
   cache: Cache;
+  /** The access-event log (src/events): mutations publish to it, feeds and subscriptions read it. */
+  events?: EventLog;
+  /** The site map (which project an Aliyun device is in). */
+  siteMap: SiteMap;
 }
 
 /** Long-lived parts shared by every request. */
@@ -41,6 +46,8 @@ export interface ServerDeps {
   /** How callers are recognised: API keys, whether vendor tokens are accepted, the server's Akubela credential. */
   callers: CallerSources;
   metrics: Metrics;
+  /** The access-event log (src/events). */
+  events?: EventLog;
   /** What `/readyz` probes. */
   readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
@@ -80,6 +87,8 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     cache: deps.readThrough.cache,
     logger: deps.logger.child({ requestId }),
     config: deps.config,
+    events: deps.events,
+    siteMap: deps.siteMap,
     akubela,
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
       ...common,
