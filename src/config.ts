@@ -131,16 +131,6 @@ export interface EventsConfig {
   pollLeaseMs: number;
   /** `EVENTS_DEMO_ACTIVITY` (demo mode only, default on): simulated people open doors and call now and then. */
   demoActivity: boolean;
-  /** `WEBHOOK_ENCRYPTION_KEY` (32 bytes, hex or base64): seals webhook secrets; without it TOKEN_ENCRYPTION_KEY. */
-  webhookKey?: Buffer;
-  /** `WEBHOOK_RETRY_SCHEDULE_SECONDS`: the published retry schedule (default 5,30,120,600,1800,7200). */
-  webhookRetrySeconds: number[];
-  /** `WEBHOOK_DISABLE_AFTER_FAILURES` (default 10) consecutive failed deliveries disable an endpoint ... */
-  webhookDisableAfterFailures: number;
-  /** ... for `WEBHOOK_DISABLE_MINUTES` (default 60). */
-  webhookDisableMs: number;
-  /** `WEBHOOK_TIMEOUT_MS`: one delivery attempt (default 5000). */
-  webhookTimeoutMs: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -192,11 +182,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (tokenKeyText !== undefined && !tokenEncryptionKey) {
     problems.push("TOKEN_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)");
   }
-  const webhookKeyText = read.string("WEBHOOK_ENCRYPTION_KEY");
-  const webhookKey = webhookKeyText === undefined ? undefined : parseSealingKey(webhookKeyText);
-  if (webhookKeyText !== undefined && !webhookKey) problems.push("WEBHOOK_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64");
-  const retrySchedule = (read.list("WEBHOOK_RETRY_SCHEDULE_SECONDS").length ? read.list("WEBHOOK_RETRY_SCHEDULE_SECONDS") : ["5", "30", "120", "600", "1800", "7200"]).map(Number);
-  if (!retrySchedule.every((n) => Number.isFinite(n) && n >= 0 && n <= 86_400)) problems.push("WEBHOOK_RETRY_SCHEDULE_SECONDS must list seconds from 0 to 86400, comma-separated");
   const simTokenTtl = read.string("AKUBELA_SIM_TOKEN_TTL_SECONDS") === undefined ? undefined : read.int("AKUBELA_SIM_TOKEN_TTL_SECONDS", 3600, 1, 86_400);
 
   const config: Config = {
@@ -273,11 +258,6 @@ export function loadConfig(env: Env = process.env): Config {
       pollMaxIntervalMs: read.int("EVENTS_POLL_MAX_INTERVAL_MS", 300_000, 50, 86_400_000),
       pollLeaseMs: read.int("EVENTS_POLL_LEASE_MS", 10_000, 500, 600_000),
       demoActivity: read.bool("EVENTS_DEMO_ACTIVITY", true),
-      webhookKey: webhookKey ?? tokenEncryptionKey,
-      webhookRetrySeconds: retrySchedule,
-      webhookDisableAfterFailures: read.int("WEBHOOK_DISABLE_AFTER_FAILURES", 10, 1, 1000),
-      webhookDisableMs: read.int("WEBHOOK_DISABLE_MINUTES", 60, 1, 10_080) * 60_000,
-      webhookTimeoutMs: read.int("WEBHOOK_TIMEOUT_MS", 5_000, 100, 60_000),
     },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),

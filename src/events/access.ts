@@ -6,6 +6,7 @@
  * reads the same pictures from the vendor's history).
  */
 import { allows } from "../auth/caller.js";
+import { EVENT_SCOPES } from "../auth/policy.js";
 import type { GraphContext } from "../context.js";
 import { BadUserInputError, ForbiddenError, UnauthenticatedError } from "../errors.js";
 import { isCursor, type AccessEventKind, type LoggedAccessEvent } from "./model.js";
@@ -28,12 +29,12 @@ export async function authorizeEvents(ctx: GraphContext, filter: EventFilter): P
   if (caller.kind === "anonymous") throw new UnauthenticatedError();
   if (typeof filter.projectId !== "string" || !filter.projectId.trim() || filter.projectId.length > 128) throw new BadUserInputError("projectId must be a non-empty vendor id", "projectId");
   if (caller.kind === "api-key") {
-    if (!allows(caller, "read", filter.projectId)) {
+    if (!allows(caller, EVENT_SCOPES.accessEvents, filter.projectId)) {
       throw new ForbiddenError(
         allows(caller, "read") ? `The API key "${caller.apiKey!.name}" may not touch project ${filter.projectId}` : `The API key "${caller.apiKey!.name}" lacks the "read" scope needed by accessEvents`,
       );
     }
-    return { filter, pictures: allows(caller, "events:pictures", filter.projectId) };
+    return { filter, pictures: allows(caller, EVENT_SCOPES.accessEventPictures, filter.projectId) };
   }
   // A caller's own vendor token: the vendor decides what it reaches. Its own view of the project's user list is
   // asked once (fails closed: a token that cannot read the project gets the vendor's refusal).

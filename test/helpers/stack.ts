@@ -162,8 +162,8 @@ export const TEST_API_KEYS = {
   writer: { key: "test-writer-key-0003", scopes: ["read", "write"], projects: ["*"] },
   opener: { key: "test-opener-key-0004", scopes: ["door:open"], projects: ["*"] },
   secondProject: { key: "test-second-project-0005", scopes: ["read", "write", "door:open"], projects: [DEMO_SECOND_PROJECT_ID] },
-  /** Access events with their capture pictures, and webhook endpoints. */
-  events: { key: "test-events-key-0006", scopes: ["read", "events:pictures", "webhooks"], projects: ["*"] },
+  /** Access events with their capture pictures. */
+  events: { key: "test-events-key-0006", scopes: ["read", "events:pictures"], projects: ["*"] },
 } as const;
 
 /**
