@@ -4,8 +4,8 @@
  * instance; without Redis (demo mode) an in-process ring. Appends are deduplicated by `eventId` for the retention
  * window, so two pollers, a restart or a replayed history never store an event twice.
  */
-import { Cluster, Redis } from "ioredis";
-import { parseRedisUrl } from "../cache/redis-cache.js";
+import type { Cluster, Redis } from "ioredis";
+import { connectRedis as connect } from "./lease.js";
 import type { Logger } from "../logger.js";
 import { compareCursors, type AccessEventData, type LoggedAccessEvent } from "./model.js";
 
@@ -58,13 +58,6 @@ function toEvent(id: string, fields: string[]): LoggedAccessEvent | null {
   }
 }
 
-function connect(url: string): Redis | Cluster {
-  const parsed = parseRedisUrl(url);
-  const common = { maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(100 * n, 2000) };
-  if (parsed.cluster) return new Cluster(parsed.nodes, { redisOptions: { ...(parsed.password ? { password: parsed.password } : {}) }, clusterRetryStrategy: common.retryStrategy });
-  return new Redis(parsed.url, common);
-}
-
 /** The log on a Redis Stream: one command connection, one blocking `XREAD` connection tailing for listeners. */
 export class RedisEventLog implements EventLog {
   readonly kind = "redis" as const;
@@ -81,8 +74,6 @@ export class RedisEventLog implements EventLog {
   ) {
     this.client = connect(url);
     this.tail = connect(url);
-    this.client.on("error", () => {});
-    this.tail.on("error", () => {});
   }
 
   async append(events: AccessEventData[]): Promise<LoggedAccessEvent[]> {

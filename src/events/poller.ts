@@ -17,14 +17,13 @@
  * Commands: `get_user_list` (002, 获取用户列表) to find residences; `get_akuvox_open_door_history`,
  * `get_akuvox_call_history` and `get_akuvox_device_list` (001_5b8afc7a7400404b.txt) per residence.
  */
-import { randomUUID } from "node:crypto";
-import { Cluster, Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { AkubelaCredential } from "../auth/caller.js";
-import { parseRedisUrl } from "../cache/redis-cache.js";
 import type { EventsConfig } from "../config.js";
 import { AkubelaClient, type VendorCallEvent } from "../datasources/akubela/client.js";
 import { expectRows, mapAccessEvent, mapCall, mapDevice } from "../datasources/akubela/mappers.js";
 import type { Logger } from "../logger.js";
+import { connectRedis, Lease } from "./lease.js";
 import type { EventLog } from "./log.js";
 import { deviceStatusChange, fromCallRecord, fromOpenDoorRecord, type AccessEventData } from "./model.js";
 
@@ -53,8 +52,6 @@ interface Residence {
 /** Watermark of a history source: the newest vendor time seen; of a device list: each device's last flag. */
 type Watermark = { since: string } | { devices: Record<string, { online: boolean; generation: number }> };
 
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const FENCED_HSET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]); return 1 else return 0 end`;
 
 /** A sliding one-minute window of vendor calls. */
 export class CallBudget {
@@ -81,38 +78,33 @@ export function backoffMs(failures: number, baseMs = 1000, capMs = 300_000, rand
 }
 
 export class EventPoller {
-  readonly instanceId = randomUUID();
   private readonly redis?: Redis | Cluster;
+  private readonly lease: Lease;
   private readonly client: AkubelaClient;
   private readonly budget: CallBudget;
-  private readonly keys: { lease: string; fence: string; watermarks: string };
+  private readonly watermarksKey: string;
   private readonly memoryWatermarks = new Map<string, string>();
   private residences: Residence[] = [];
   private discoveredAt = 0;
-  private fence: string | null = null;
-  private leaderUntil = 0;
   private failures = 0;
   private pausedUntil = 0;
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   /** Counters for tests, metrics and the benchmark. */
-  readonly stats = { calls: 0, failures: 0, appended: 0, leaderships: 0 };
+  readonly stats = { calls: 0, failures: 0, appended: 0 };
 
   constructor(private readonly options: PollerOptions) {
     this.client = new AkubelaClient({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, readRetries: 0, logger: options.logger, onCall: options.onCall });
     this.budget = new CallBudget(options.config.pollBudgetPerMinute);
     const t = `{access-events}:poller:${options.tenant}`;
-    this.keys = { lease: `${t}:lease`, fence: `${t}:fence`, watermarks: `${t}:watermarks` };
-    if (options.redisUrl) {
-      const parsed = parseRedisUrl(options.redisUrl);
-      this.redis = parsed.cluster ? new Cluster(parsed.nodes) : new Redis(parsed.url, { maxRetriesPerRequest: 1 });
-      this.redis.on("error", () => {});
-    }
+    this.watermarksKey = `${t}:watermarks`;
+    this.redis = options.redisUrl ? connectRedis(options.redisUrl) : undefined;
+    this.lease = new Lease(this.redis, `${t}:lease`, options.config.pollLeaseMs, options.logger, `event poller ${options.tenant}`);
   }
 
   get isLeader(): boolean {
-    return this.fence !== null && Date.now() < this.leaderUntil;
+    return this.lease.held;
   }
 
   start(): void {
@@ -133,50 +125,19 @@ export class EventPoller {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running?.catch(() => {});
-    // A clean stop hands the lease over at once instead of making the others wait it out.
-    if (this.redis && this.fence) await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`, 1, this.keys.lease, this.instanceId).catch(() => {});
+    await this.lease.release();
     this.redis?.disconnect();
   }
 
-  /** Keeps or takes the lease. */
-  private async lead(): Promise<boolean> {
-    const leaseMs = this.options.config.pollLeaseMs;
-    if (!this.redis) {
-      if (!this.fence) (this.fence = "1"), this.stats.leaderships++;
-      this.leaderUntil = Date.now() + leaseMs;
-      return true;
-    }
-    const now = Date.now();
-    if (this.fence && now < this.leaderUntil - (leaseMs * 2) / 3) return true;
-    if (this.fence) {
-      const renewed = await this.redis.eval(RENEW, 1, this.keys.lease, this.instanceId, String(leaseMs)).catch(() => 0);
-      if (renewed === 1) {
-        this.leaderUntil = now + leaseMs;
-        return true;
-      }
-      this.fence = null;
-      this.options.logger.info("event poller lost its lease", { tenant: this.options.tenant });
-    }
-    const taken = await this.redis.set(this.keys.lease, this.instanceId, "PX", leaseMs, "NX").catch(() => null);
-    if (taken !== "OK") return false;
-    this.fence = String(await this.redis.incr(this.keys.fence));
-    this.leaderUntil = now + leaseMs;
-    this.stats.leaderships++;
-    this.options.logger.info("event poller took the lease", { tenant: this.options.tenant, fence: this.fence });
-    return true;
-  }
-
   private async watermark(source: string): Promise<Watermark | undefined> {
-    const raw = this.redis ? await this.redis.hget(this.keys.watermarks, source) : this.memoryWatermarks.get(source);
+    const raw = this.redis ? await this.redis.hget(this.watermarksKey, source) : this.memoryWatermarks.get(source);
     return raw ? (JSON.parse(raw) as Watermark) : undefined;
   }
 
   /** Writes a watermark if this poller's fence is still the newest; false when it is not (it lost the lead). */
   private async setWatermark(source: string, value: Watermark): Promise<boolean> {
     if (!this.redis) return void this.memoryWatermarks.set(source, JSON.stringify(value)), true;
-    const ok = await this.redis.eval(FENCED_HSET, 2, this.keys.fence, this.keys.watermarks, this.fence ?? "", source, JSON.stringify(value));
-    if (ok !== 1) this.fence = null;
-    return ok === 1;
+    return this.lease.fencedHset(this.watermarksKey, source, JSON.stringify(value));
   }
 
   /** One vendor call within the budget (the caller checked a slot is free). */
@@ -188,7 +149,7 @@ export class EventPoller {
 
   /** One step: lead, then at most one vendor call. Answers the delay before the next step. */
   async tick(): Promise<number> {
-    if (!(await this.lead())) return Math.max(200, Math.round(this.options.config.pollLeaseMs / 3));
+    if (!(await this.lease.hold())) return Math.max(200, Math.round(this.options.config.pollLeaseMs / 3));
     const now = Date.now();
     if (now < this.pausedUntil) return this.pausedUntil - now;
     const wait = this.budget.waitMs(now);
