@@ -23,6 +23,10 @@ import {
 } from "./simulators/aliyun/index.js";
 import type { Logger } from "./logger.js";
 import { CollectedCounter, Metrics } from "./metrics.js";
+import { MemoryEventLog, RedisEventLog, type EventLog } from "./events/log.js";
+import { EventPoller } from "./events/poller.js";
+import { startSimulatedResidents } from "./simulators/akubela/activity.js";
+import { createHash } from "node:crypto";
 import { createServer, type GraphServer, type ServerOptions } from "./server.js";
 import {
   DEMO_AKUBELA_TOKEN,
@@ -48,6 +52,10 @@ export interface App {
   /** Where idempotency records live. */
   idempotency: IdempotencyStore;
   metrics: Metrics;
+  /** The access-event log (src/events). */
+  events: EventLog;
+  /** The vendor-history poller (absent with EVENTS_POLL=false or no server Akubela credential). */
+  poller?: EventPoller;
   stop(): Promise<void>;
 }
 
@@ -92,6 +100,9 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   let cache: Cache | undefined;
   let idempotency: IdempotencyStore | undefined;
   let tokens: AkubelaTokenManager | undefined;
+  let events: EventLog | undefined;
+  let poller: EventPoller | undefined;
+  let stopResidents: (() => void) | undefined;
   let effective = config;
   const options: ServerOptions = {};
   try {
@@ -123,6 +134,8 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       : new MemoryCache(config.cache.memoryMaxEntries);
     logger.info("cache", { kind: cache.kind });
     idempotency = await startIdempotencyStore(config, logger);
+    // The access-event log: a Redis Stream shared by every instance, or an in-process ring without Redis.
+    events = config.redisUrl ? new RedisEventLog(config.redisUrl, config.events, logger) : new MemoryEventLog(config.events);
     // API keys: the configured file, or demo mode's (key `demo-api-key`); the server's Akubela credential serves them.
     const apiKeysPath = config.auth.apiKeysPath ?? (simulator ? DEMO_API_KEYS_PATH : undefined);
     const apiKeys = apiKeysPath
@@ -185,6 +198,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl!, ...(tokens ? { akubelaToken: () => tokens!.health() } : {}) },
       metrics,
       idempotency,
+      events,
     };
     metrics.collect(
       new CollectedCounter("cache_operations_total", "Shared-cache lookups by result (hit, miss, error), and stale answers, bypasses and joined fetches.", () => {
@@ -196,6 +210,24 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     const url = await server.listen(config.port, config.host).catch((error: unknown) => {
       throw listenError(error, config.port, config.host);
     });
+    // One poller per tenant (the Akubela account and its projects) across instances: see src/events/poller.ts.
+    if (config.events.poll && serverAkubela) {
+      const tenant = createHash("sha256").update(`${akubelaBaseUrl}|${effective.akubela.projectIds.join(",")}`).digest("hex").slice(0, 16);
+      poller = new EventPoller({
+        tenant,
+        projectIds: effective.akubela.projectIds,
+        baseUrl: akubelaBaseUrl,
+        timeoutMs: config.akubela.timeoutMs,
+        credential: serverAkubela,
+        config: config.events,
+        log: events,
+        logger,
+        redisUrl: config.redisUrl,
+        onCall: onVendorCall,
+      });
+      poller.start();
+    }
+    if (simulator && config.events.demoActivity) stopResidents = startSimulatedResidents(() => simulator!.state, 20_000);
     return {
       server,
       url,
@@ -205,9 +237,14 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       cache: deps.readThrough,
       idempotency,
       metrics,
+      events,
+      poller,
       async stop() {
+        stopResidents?.();
+        await poller?.stop();
         // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.
         await server.stop();
+        await events?.close();
         tokens?.close();
         await cache?.close();
         await idempotency?.close();
@@ -217,6 +254,9 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       },
     };
   } catch (error) {
+    stopResidents?.();
+    await poller?.stop();
+    await events?.close();
     tokens?.close();
     await cache?.close();
     await idempotency?.close();

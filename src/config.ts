@@ -114,9 +114,29 @@ export interface Config {
   logLevel: LogLevel;
   /** `FEDERATION_OMIT_NODE=true`: `Query.node`/`nodes` left out of the subgraph (another subgraph owns them). */
   federation: { omitNode: boolean };
+  /** Access events (src/events): the log, the poller, webhooks. */
+  events: EventsConfig;
   /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
   sandbox: boolean;
   introspection: boolean;
+}
+
+export interface EventsConfig {
+  /** `EVENTS_RETENTION_HOURS` (default 168 = 7 days): how long the log keeps (and deduplicates) events. */
+  retentionMs: number;
+  /** `EVENTS_MAX_ENTRIES`: entries kept at most (the in-process ring's size; the Stream is trimmed to about this). */
+  maxEntries: number;
+  /** `EVENTS_POLL` (default on): poll the vendors' histories and device lists (one poller per tenant). */
+  poll: boolean;
+  /** `EVENTS_POLL_BUDGET_PER_MINUTE`: vendor calls per minute the poller never exceeds (default 120). */
+  pollBudgetPerMinute: number;
+  /** `EVENTS_POLL_MIN_INTERVAL_MS` / `EVENTS_POLL_MAX_INTERVAL_MS`: per-residence interval, active to idle. */
+  pollMinIntervalMs: number;
+  pollMaxIntervalMs: number;
+  /** `EVENTS_POLL_LEASE_MS`: the poller lease; another instance takes over within it when the leader dies. */
+  pollLeaseMs: number;
+  /** `EVENTS_DEMO_ACTIVITY` (demo mode only, default on): simulated people open doors and call now and then. */
+  demoActivity: boolean;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -238,6 +258,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
     federation: { omitNode: read.bool("FEDERATION_OMIT_NODE", false) },
+    events: {
+      retentionMs: read.int("EVENTS_RETENTION_HOURS", 168, 1, 24 * 90) * 3_600_000,
+      maxEntries: read.int("EVENTS_MAX_ENTRIES", 100_000, 100, 100_000_000),
+      poll: read.bool("EVENTS_POLL", true),
+      pollBudgetPerMinute: read.int("EVENTS_POLL_BUDGET_PER_MINUTE", 120, 1, 100_000),
+      pollMinIntervalMs: read.int("EVENTS_POLL_MIN_INTERVAL_MS", 5_000, 50, 3_600_000),
+      pollMaxIntervalMs: read.int("EVENTS_POLL_MAX_INTERVAL_MS", 300_000, 50, 86_400_000),
+      pollLeaseMs: read.int("EVENTS_POLL_LEASE_MS", 10_000, 500, 600_000),
+      demoActivity: read.bool("EVENTS_DEMO_ACTIVITY", true),
+    },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
   };

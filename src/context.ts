@@ -9,6 +9,7 @@ import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
 import type { IdempotencyStore } from "./idempotency/store.js";
 import type { Logger } from "./logger.js";
+import type { EventLog } from "./events/log.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
 
@@ -28,6 +29,10 @@ export interface GraphContext {
   cache: Cache;
   /** Idempotency records: a store of their own that fails closed (`src/idempotency/`). */
   idempotency: IdempotencyStore;
+  /** The access-event log (src/events): mutations publish to it, feeds and subscriptions read it. */
+  events?: EventLog;
+  /** The site map (which project an Aliyun device is in). */
+  siteMap: SiteMap;
 }
 
 /** Long-lived parts shared by every request. */
@@ -46,6 +51,8 @@ export interface ServerDeps {
   metrics: Metrics;
   /** Idempotency records (Redis when configured, else this process's bounded store). */
   idempotency: IdempotencyStore;
+  /** The access-event log (src/events). */
+  events?: EventLog;
   /** What `/readyz` probes. */
   readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
@@ -86,6 +93,8 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     idempotency: deps.idempotency,
     logger: deps.logger.child({ requestId }),
     config: deps.config,
+    events: deps.events,
+    siteMap: deps.siteMap,
     akubela,
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
       ...common,

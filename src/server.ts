@@ -16,6 +16,7 @@ import { createFormatError, UnauthenticatedError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import { ExportError, parseExportPath, streamReport } from "./reports/export.js";
 import { buildServedSchema } from "./schema/build.js";
+import { attachSubscriptions, SSE_PATH, type SubscriptionTransports } from "./events/transports.js";
 
 export interface ServerOptions {
   /** Headers and a first operation that Apollo Sandbox opens with (demo mode fills in the demo token). */
@@ -33,6 +34,8 @@ export interface GraphServer {
    * long-lived connections that the HTTP server no longer tracks once upgraded.
    */
   onDrain(closer: () => Promise<void>): void;
+  /** The graphql-ws and graphql-sse endpoints (closed while the server drains). */
+  subscriptions: SubscriptionTransports;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -84,6 +87,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     ],
   });
   await apollo.start();
+  // Subscriptions: graphql-ws on the /graphql upgrade, graphql-sse on /graphql/stream; closed while draining.
+  const subscriptions = attachSubscriptions(httpServer, schema, deps);
+  drainClosers.push(() => subscriptions.close());
 
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -117,6 +123,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
     const exportPath = parseExportPath(url.pathname);
     if (exportPath) return exportReport(req, res, exportPath, url, requestId);
+    if (url.pathname === SSE_PATH) return subscriptions.sse(req, res);
     if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found" });
 
     const headers = new HeaderMap();
@@ -213,6 +220,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       }),
     stop: () => apollo.stop(),
     onDrain: (closer) => void drainClosers.push(closer),
+    subscriptions,
   };
 }
 

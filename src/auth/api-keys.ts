@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 
 /** What an API key may do. `read`: queries and reports; `write`: mutations; `door:open`: `doorOpen`, `keepOpenSet`. */
-export type Scope = "read" | "write" | "door:open";
-export const SCOPES: readonly Scope[] = ["read", "write", "door:open"];
+export type Scope = "read" | "write" | "door:open" | "events:pictures";
+export const SCOPES: readonly Scope[] = ["read", "write", "door:open", "events:pictures"];
 
 export interface ApiKey {
   name: string;

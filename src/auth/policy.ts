@@ -18,6 +18,14 @@ import { allows } from "./caller.js";
 /** Mutations that open doors need `door:open`; a check that changes nothing needs `read`; the rest `write`. */
 export const DOOR_MUTATIONS = new Set(["doorOpen", "keepOpenSet"]);
 export const READ_MUTATIONS = new Set(["devicePermissionCheck"]);
+/**
+ * Access events (src/events, issue 17): `Query.accessEvents` and `Subscription.accessEvents` need `read` on the
+ * asked project (the default above; checked again where the log is read, `src/events/access.ts`, because
+ * graphql-ws and graphql-sse do not pass through this plugin). Capture pictures in events need `events:pictures`
+ * too: without it `thumbnailUrl` / `pictureUrl` are null.
+ */
+export const EVENT_SCOPES = { accessEvents: "read", accessEventPictures: "events:pictures" } as const satisfies Record<string, Scope>;
+
 /** Root fields over site-wide Aliyun persons: for keys that may touch every project. */
 const SITE_WIDE_FIELDS = new Set(["aliyunPerson", "aliyunPersons"]);
 

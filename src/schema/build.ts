@@ -15,6 +15,7 @@ import { AliyunMutationResolver } from "../resolvers/aliyun/aliyun.mutation.js";
 import { DeviceMutationResolver } from "../resolvers/device/device.mutation.js";
 import { ResidenceMutationResolver } from "../resolvers/residence/residence.mutation.js";
 import { VisitorTempKeyMutationResolver } from "../resolvers/visitor-key/visitor-temp-key.mutation.js";
+import { AccessEventResolver } from "../resolvers/events/access-event.resolver.js";
 import { ReportResolver } from "../resolvers/report/report.resolver.js";
 import { NodeResolver } from "../resolvers/common/node.resolver.js";
 import { AkuvoxDeviceResolver, RelayResolver } from "../resolvers/device/device.resolver.js";
@@ -49,6 +50,7 @@ export const RESOLVERS = [
   AliyunMutationResolver,
   DeviceMutationResolver,
   ReportResolver,
+  AccessEventResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -59,6 +61,15 @@ export function buildGraphSchema(): Promise<GraphQLSchema> {
     resolvers: [...RESOLVERS],
     validate: false,
     emitSchemaFile: false,
+    // type-graphql asks for a PubSub once a Subscription exists; ours subscribe to the event log (src/events) instead.
+    pubSub: {
+      publish: () => {
+        throw new Error("subscriptions read the access-event log; nothing publishes through type-graphql");
+      },
+      subscribe: () => {
+        throw new Error("subscriptions read the access-event log; nothing subscribes through type-graphql");
+      },
+    },
   }).then((schema) => {
     const query = schema.getQueryType();
     if (query) {
@@ -67,6 +78,8 @@ export function buildGraphSchema(): Promise<GraphQLSchema> {
     }
     const mutation = schema.getMutationType();
     if (mutation) mutation.description = "Changes to keys, people, credentials and permissions, and door opening.";
+    const subscription = schema.getSubscriptionType();
+    if (subscription) subscription.description = "Live access events, over graphql-ws (WebSocket on /graphql) and graphql-sse (/graphql/stream).";
     return schema;
   });
   return built;

@@ -2,7 +2,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { residenceDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { DEMO_PROJECT_ID, TEST_API_KEYS, useStack } from "../helpers/stack.js";
 
 const stack = useStack();
 const dir = new URL("../../docs/operations/", import.meta.url);
@@ -12,7 +14,7 @@ const account = () => [...project().accounts.values()].find((a) => a.pin_codes.l
 
 describe("docs/operations: each example runs against the demo data", () => {
   it("covers the common tasks, one file each", async () => {
-    expect((await readdir(dir)).sort()).toEqual(["account-credentials.graphql", "browse-project.graphql", "grant-card.graphql", "open-door.graphql", "residence-doors.graphql"]);
+    expect((await readdir(dir)).sort()).toEqual(["access-events.graphql", "account-credentials.graphql", "browse-project.graphql", "grant-card.graphql", "open-door.graphql", "residence-doors.graphql"]);
   });
 
   it("browse-project.graphql", async () => {
@@ -60,5 +62,25 @@ describe("docs/operations: each example runs against the demo data", () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.doorOpen).toMatchObject({ outcome: "OPENED", relayId: device.relays[0].relay_id, device: { name: device.device_name, vendor: "AKUVOX" } });
     expect(stack.sim.calls("trigger_akuvox_remote_open_door")).toHaveLength(1);
+  });
+
+  it("access-events.graphql (a graphql-ws subscription): a door opened through the graph arrives", async () => {
+    const a = account();
+    const device = residenceDevices(project(), project().residences.get(a.residence_id)!).find((d) => d.online && d.relays.length > 0)!;
+    const client = createClient({ url: stack.url.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { "x-api-key": TEST_API_KEYS.admin.key }, retryAttempts: 0 });
+    // Resume from where the log stands now (what a reconnecting client does): no race with the subscription's start.
+    const head = await stack.gql(`query($p: ID!) { accessEvents(projectId: $p, first: 100) { pageInfo { endCursor } } }`, { p: DEMO_PROJECT_ID });
+    const after = head.data.accessEvents.pageInfo.endCursor ?? "0-0";
+    const events = client.iterate<{ accessEvents: Record<string, unknown> }>({ query: await operation("access-events.graphql"), variables: { projectId: DEMO_PROJECT_ID, after } });
+    const first = events.next();
+    const opened = await stack.gql(await operation("open-door.graphql"), {
+      input: { device: toGlobalId("AkuvoxDevice", DEMO_PROJECT_ID, device.mac), residence: toGlobalId("Residence", DEMO_PROJECT_ID, a.residence_id) },
+    });
+    expect(opened.data.doorOpen.outcome).toBe("OPENED");
+    const { value } = await first;
+    expect(value?.data?.accessEvents).toMatchObject({ kind: "REMOTE_OPEN_REQUESTED", method: "REMOTE", vendor: "graph", residenceId: a.residence_id, deviceId: device.mac, detail: "OPENED" });
+    expect(stack.sim.calls("trigger_akuvox_remote_open_door")).toHaveLength(1);
+    await events.return?.();
+    await client.dispose();
   });
 });

@@ -103,6 +103,8 @@ export async function startStack(
     CACHE_PERSON_TTL_SECONDS: "0",
     CACHE_KEEP_OPEN_TTL_SECONDS: "0",
     CACHE_MEMBERSHIP_TTL_SECONDS: "0",
+    // The event poller calls the simulator on its own: only the event tests (test/events) turn it on.
+    EVENTS_POLL: "false",
     ...options.env,
   });
   const lines: string[] = [];
@@ -160,6 +162,8 @@ export const TEST_API_KEYS = {
   writer: { key: "test-writer-key-0003", scopes: ["read", "write"], projects: ["*"] },
   opener: { key: "test-opener-key-0004", scopes: ["door:open"], projects: ["*"] },
   secondProject: { key: "test-second-project-0005", scopes: ["read", "write", "door:open"], projects: [DEMO_SECOND_PROJECT_ID] },
+  /** Access events with their capture pictures. */
+  events: { key: "test-events-key-0006", scopes: ["read", "events:pictures"], projects: ["*"] },
 } as const;
 
 /**

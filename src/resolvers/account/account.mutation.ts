@@ -1,3 +1,4 @@
+import { PublishesAccessEvent } from "../../events/publish.js";
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
@@ -303,18 +304,21 @@ export class AccountMutationResolver {
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a PIN code (unique in the project)." })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   pinCodeCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the PIN." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "pinCode", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account an RF card (unique in the project)." })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   rfCardCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the card number." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "rfCard", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
   }
 
   @Mutation(() => CredentialPayload, { description: "Gives an account a face (one per account)." })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   faceCreate(@Arg("input", () => FaceCreateInput, { description: "The account and its picture." }) input: FaceCreateInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "face", "input.pictureUrl", input.pictureUrl, null, "");
   }
@@ -345,6 +349,7 @@ export class AccountMutationResolver {
   }
 
   @Mutation(() => CredentialPayload, { description: "Deletes a PIN code, an RF card or a face." })
+  @UseMiddleware(PublishesAccessEvent)
   async credentialDelete(@Arg("input", () => CredentialDeleteInput, { description: "The credential." }) input: CredentialDeleteInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };
     const check = new InputErrors();
@@ -358,6 +363,7 @@ export class AccountMutationResolver {
   }
 
   @Mutation(() => CredentialPayload, { description: "Sets the floors an account may reach, replacing those it had." })
+  @UseMiddleware(PublishesAccessEvent)
   async floorAccessUpdate(@Arg("input", () => FloorAccessUpdateInput, { description: "The account and its floors." }) input: FloorAccessUpdateInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };
     const check = new InputErrors();

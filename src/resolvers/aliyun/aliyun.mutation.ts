@@ -1,3 +1,4 @@
+import { PublishesAccessEvent } from "../../events/publish.js";
 import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
@@ -256,6 +257,7 @@ export class AliyunMutationResolver {
       "Grants card permissions, any number (`/entrance/paas/perm/card/batchmodify`, 1000 a call). Accounts without an Aliyun person get one first. Records the gateway could not apply are in `userErrors`.",
   })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   async cardPermissionsGrant(@Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput, @Ctx() ctx: GraphContext): Promise<CardPermissionsPayload> {
     const { check, grants } = this.checkPermissions(input);
     if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0, personsCreated: [] };
@@ -265,6 +267,7 @@ export class AliyunMutationResolver {
 
   @Mutation(() => CardPermissionsPayload, { description: "Revokes card permissions, any number (`/entrance/paas/perm/card/batchdelete`, 1000 a call)." })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   async cardPermissionsRevoke(@Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput, @Ctx() ctx: GraphContext): Promise<CardPermissionsPayload> {
     const { check, grants } = this.checkPermissions(input);
     if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0, personsCreated: [] };
@@ -295,6 +298,7 @@ export class AliyunMutationResolver {
   }
 
   @Mutation(() => QrCodePayload, { description: "Gives a QR code permissions on devices, with validity and scan limits." })
+  @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsSet(@Arg("input", () => QrCodePermissionsSetInput, { description: "The code and devices." }) input: QrCodePermissionsSetInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const qrCode = check.text(input.qrCode, "input.qrCode", { max: 255 });
@@ -311,6 +315,7 @@ export class AliyunMutationResolver {
   }
 
   @Mutation(() => QrCodePayload, { description: "Removes a QR code's permissions on devices." })
+  @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsRemove(@Arg("input", () => QrCodePermissionsRemoveInput, { description: "The code and devices." }) input: QrCodePermissionsRemoveInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const qrCode = check.text(input.qrCode, "input.qrCode", { max: 255 });
@@ -328,6 +333,7 @@ export class AliyunMutationResolver {
       "Generates a QR code and gives it permissions in one call (the gateway's legacy path): at most 24 hours of validity, starting now or later. More than 500 devices get one code per 500.",
   })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   async qrCodeGrant(@Arg("input", () => QrCodeGrantInput, { description: "The person, devices and validity." }) input: QrCodeGrantInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const person = this.person(check, input.person, "input.person");
@@ -346,6 +352,7 @@ export class AliyunMutationResolver {
   }
 
   @Mutation(() => DoorPasswordsPayload, { description: "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call)." })
+  @UseMiddleware(PublishesAccessEvent)
   async doorPasswordsSet(@Arg("input", () => DoorPasswordsSetInput, { description: "The passwords." }) input: DoorPasswordsSetInput, @Ctx() ctx: GraphContext): Promise<DoorPasswordsPayload> {
     const check = new InputErrors();
     const list = check.items(input.passwords, "input.passwords", 10_000) ?? [];

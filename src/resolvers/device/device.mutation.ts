@@ -1,3 +1,4 @@
+import { PublishesAccessEvent } from "../../events/publish.js";
 import { randomUUID } from "node:crypto";
 import { Arg, Ctx, Field, ID, InputType, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
@@ -109,6 +110,7 @@ export class DeviceMutationResolver {
       "Opens a door now: `trigger_akuvox_remote_open_door` for an Akuvox device, the gateway's `remoteOpen` for an Aliyun one. Never retried; every call writes one audit log line.",
   })
   @UseMiddleware(Idempotent)
+  @UseMiddleware(PublishesAccessEvent)
   async doorOpen(@Arg("input", () => DoorOpenInput, { description: "The door." }) input: DoorOpenInput, @Ctx() ctx: GraphContext): Promise<DoorOpenPayload> {
     const check = new InputErrors();
     const device = check.id(input.device, "input.device", "AkuvoxDevice", "AliyunAccessControlDevice");
@@ -172,6 +174,7 @@ export class DeviceMutationResolver {
   }
 
   @Mutation(() => KeepOpenSetPayload, { description: "Keeps an Aliyun door open, or stops (`/entrance/paas/keepopen/set`)." })
+  @UseMiddleware(PublishesAccessEvent)
   async keepOpenSet(@Arg("input", () => KeepOpenSetInput, { description: "The door and the state." }) input: KeepOpenSetInput, @Ctx() ctx: GraphContext): Promise<KeepOpenSetPayload> {
     const check = new InputErrors();
     const device = check.id(input.device, "input.device", "AliyunAccessControlDevice");

@@ -20,3 +20,4 @@ export { ALL_COMMANDS, COMMANDS_BY_ENDPOINT } from "./commands/index.js";
 export * from "./constants.js";
 export type * from "./state.js";
 export { findResidence, publicDevices, residenceDevices, residenceAccounts, findDeviceByMac } from "./state.js";
+export { injectSimEvent, startSimulatedResidents, type SimEventSpec } from "./activity.js";

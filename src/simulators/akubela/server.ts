@@ -41,6 +41,7 @@ import {
   type OAuthUser,
 } from "./oauth.js";
 import { createAkubelaSeed, type SeedOptions } from "./seed.js";
+import { injectSimEvent, SimEventError, type SimEventSpec } from "./activity.js";
 import type { AkubelaState } from "./state.js";
 import { validate } from "./validate.js";
 
@@ -131,7 +132,11 @@ export interface AkubelaSimulatorOptions {
 }
 
 /** `calls(command)` lists the requests that named that command; `oauth` counts and controls the issued tokens. */
-export type AkubelaSimulator = Simulator<AkubelaState, RecordedCommand, FaultSpec> & { oauth: OAuthControl };
+export type AkubelaSimulator = Simulator<AkubelaState, RecordedCommand, FaultSpec> & {
+  oauth: OAuthControl;
+  /** Records an event as the vendor would (see `activity.ts`); answers the history entry or device state. */
+  injectEvent(spec: SimEventSpec): Record<string, unknown>;
+};
 
 interface Answer {
   status: number;
@@ -339,9 +344,23 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
     res.end(answer.body);
   }
 
+  /** `POST /__sim/events` with a {@link SimEventSpec}: a door opening, a call, a device going off- or online. */
+  async function handleSimEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const reply = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+    try {
+      const spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as SimEventSpec;
+      reply(200, { ok: true, recorded: injectSimEvent(state, spec, now()) });
+    } catch (error) {
+      reply(400, { ok: false, message: error instanceof SimEventError ? error.message : "body must be a JSON event: {type: open_door|call|device_status, …}" });
+    }
+  }
+
   const listening = await listen(
     async (req, res) => {
       const path = (req.url ?? "/").split("?")[0]!;
+      if (path === "/__sim/events" && req.method === "POST") return handleSimEvent(req, res);
       if (path.startsWith("/__sim/")) {
         return handleControl(req, res, path, {
           received: () => record.map((r) => ({ ...r, authorization: r.authorization ? "(present)" : undefined })),
@@ -379,6 +398,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       record = [];
     },
     injectFault: (spec) => faults.add(spec),
+    injectEvent: (spec) => injectSimEvent(state, spec, now()),
     clearFaults: () => faults.clear(),
     reset: () => {
       state = createAkubelaSeed(options.seed);
