@@ -28,11 +28,17 @@ const leaseKey = (key: string) => `${IDEMPOTENCY_PREFIX}:{s${shardOf(key)}}:${ke
 const epochKey = (shard: number) => `${IDEMPOTENCY_PREFIX}:{s${shard}}:epoch`;
 const HOLD_KEY = `${IDEMPOTENCY_PREFIX}:lost`;
 
+/** A marker rewritten after a loss carries this prefix while the hold lasts: claims in its shard are refused. */
+const HELD = "held:";
 /**
- * KEYS: record, lease, shard marker. ARGV: record, ttl, owner, lease ms. -1 when the marker is gone (records lost);
- * else SET NX of the record, then its lease.
+ * KEYS: record, lease, shard marker. ARGV: record, ttl, owner, lease ms. -1 when the marker is gone (records lost),
+ * -2 when it is held (lost earlier, the hold not yet lifted), else SET NX of the record, then its lease. The marker is
+ * read in the same script as the write, so no claim can slip in between a loss being found and the hold being set:
+ * the lost shard's marker stays held until a claimant sees the global hold gone.
  */
-const CLAIM = `if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) return 1 end return 0`;
+const CLAIM = `local m = redis.call('GET', KEYS[3]) if not m then return -1 end if string.sub(m, 1, ${HELD.length}) == '${HELD}' then return -2 end if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) return 1 end return 0`;
+/** KEYS: shard marker. Lifts a shard's hold (the global hold has expired or an operator removed it). */
+const UNHOLD = `local m = redis.call('GET', KEYS[1]) if m and string.sub(m, 1, ${HELD.length}) == '${HELD}' then redis.call('SET', KEYS[1], string.sub(m, ${HELD.length + 1})) end return 1`;
 const LOOK = `return {redis.call('GET', KEYS[1]), redis.call('EXISTS', KEYS[2])}`;
 const RENEW = `if redis.call('GET', KEYS[2]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[2], ARGV[2]) end return 0`;
 const FINISH = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) redis.call('DEL', KEYS[2]) return 1`;
@@ -57,6 +63,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   readonly breaker: Breaker;
   private healthy = false;
   private epoch: string | undefined;
+  /** Set once this instance has checked the markers: from then on, a marker gone is a loss. */
+  private startedWith: string | undefined;
   private checked: Promise<void> = Promise.resolve();
 
   constructor(url: string, private readonly options: RedisIdempotencyStoreOptions) {
@@ -91,19 +99,34 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   private async checkEpoch(): Promise<void> {
-    const markers = await Promise.all(Array.from({ length: SHARDS }, (_, i) => this.client.get(epochKey(i))));
-    if (this.epoch !== undefined && markers.some((m) => m === null)) await this.lost();
-    this.epoch ??= markers.find((m) => m !== null) ?? randomUUID();
-    await Promise.all(markers.map((m, i) => (m === null ? this.client.set(epochKey(i), this.epoch!, "NX") : undefined)));
+    const read = () => Promise.all(Array.from({ length: SHARDS }, (_, i) => this.client.get(epochKey(i))));
+    let markers = await read();
+    // At first start, some markers only: perhaps another instance writing them now; read again once it is done.
+    if (this.startedWith === undefined && markers.some((m) => m === null) && markers.some((m) => m !== null)) {
+      await new Promise((r) => setTimeout(r, 500));
+      markers = await read();
+    }
+    const present = markers.filter((m): m is string => m !== null);
+    this.epoch ??= present[0]?.replace(HELD, "") ?? randomUUID();
+    // Markers gone that this instance saw, or gone beside others still there (one cluster master back empty): a loss.
+    if (present.length < SHARDS && (this.startedWith !== undefined || present.length > 0)) await this.lost();
+    else await Promise.all(markers.map((m, i) => (m === null ? this.client.set(epochKey(i), this.epoch!, "NX") : undefined)));
+    this.startedWith = this.epoch;
   }
 
-  /** Redis lost records: hold keyed mutations off everywhere for `lossHoldMs`, and rewrite the markers. */
+  /**
+   * Redis lost records: hold keyed mutations off everywhere for `lossHoldMs` (the global key, readable by operators),
+   * then rewrite the missing markers as held, in that order, so a claimant that meets a held marker finds the global
+   * hold set. With no hold configured (0) the markers are rewritten plain.
+   */
   private async lost(): Promise<void> {
-    await this.client.set(HOLD_KEY, new Date(Date.now() + this.options.lossHoldMs).toISOString(), "PX", Math.max(1, this.options.lossHoldMs), "NX");
+    const hold = this.options.lossHoldMs > 0;
+    if (hold) await this.client.set(HOLD_KEY, new Date(Date.now() + this.options.lossHoldMs).toISOString(), "PX", this.options.lossHoldMs, "NX");
     this.options.logger.error("idempotency records lost: Redis came back empty (restarted without persistence?); idempotent mutations are refused for the hold", {
       holdSeconds: Math.round(this.options.lossHoldMs / 1000),
     });
-    await Promise.all(Array.from({ length: SHARDS }, (_, i) => this.client.set(epochKey(i), this.epoch ?? randomUUID(), "NX")));
+    const marker = `${hold ? HELD : ""}${this.epoch ?? randomUUID()}`;
+    await Promise.all(Array.from({ length: SHARDS }, (_, i) => this.client.set(epochKey(i), marker, "NX")));
   }
 
   /** Redis persistence as `CONFIG GET` reports it (`undefined` where CONFIG is not allowed). */
@@ -135,7 +158,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async claim(key: string, record: IdempotencyRecord, ttlMs: number, leaseMs: number): Promise<boolean> {
+  async claim(key: string, record: IdempotencyRecord, ttlMs: number, leaseMs: number, lifted = false): Promise<boolean> {
     const hold = await this.command("hold", () => this.client.get(HOLD_KEY));
     if (hold) {
       // A record that survived still answers its repeat; a key without one is not trusted during the hold.
@@ -155,6 +178,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     if (answer === -1) {
       await this.command("hold", () => this.lost());
       throw new IdempotencyUnavailableError("Redis lost its idempotency records; keys are not trusted for the hold", 60);
+    }
+    if (answer === -2) {
+      // Held shard: the global hold was set before the marker was; if it is still there, refuse.
+      const still = await this.command("hold", () => this.client.get(HOLD_KEY));
+      if (still || lifted) throw new IdempotencyUnavailableError(`Redis lost its idempotency records; keys are not trusted until ${still ?? "the hold is lifted"}`, 60);
+      await this.command("unhold", () => this.client.eval(UNHOLD, 1, epochKey(shardOf(key))));
+      return this.claim(key, record, ttlMs, leaseMs, true);
     }
     return answer === 1;
   }
