@@ -141,7 +141,9 @@ export class AkubelaTokenManager implements AkubelaCredential {
   /** `ok`, or what stops the server's Akubela credential from working (for `/readyz`; no secret). */
   health(): string {
     if (this.current && this.usable(this.current)) return "ok";
-    if (!this.failure) return "ok";
+    // None obtained yet (it is fetched on first use): nothing is wrong. One that expired while a renewal is still
+    // running (here or on another instance) is not ready either: requests wait for it.
+    if (!this.failure) return this.current ? "no usable token: a renewal is running (here or on another instance)" : "ok";
     return `no usable token: ${this.describeFailure(this.failure)}`;
   }
 
