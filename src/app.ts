@@ -22,7 +22,7 @@ import {
   type AliyunSimulator,
 } from "./simulators/aliyun/index.js";
 import type { Logger } from "./logger.js";
-import { CollectedCounter, Metrics } from "./metrics.js";
+import { Metrics } from "./metrics.js";
 import { MemoryEventLog, RedisEventLog, type EventLog } from "./events/log.js";
 import { EventPoller } from "./events/poller.js";
 import { startSimulatedResidents } from "./simulators/akubela/activity.js";
@@ -89,7 +89,7 @@ export const DEMO_SITE_MAP_PATH = fileURLToPath(new URL("../config/demo-site-map
  * simulator, started in-process, and the graph talks to it over real HTTP (demo mode).
  */
 export async function startApp(config: Config, logger: Logger, hooks: { onVendorCall?: (e: VendorCallEvent) => void } = {}): Promise<App> {
-  const metrics = new Metrics();
+  const metrics = new Metrics({ operations: config.metrics.operations });
   const onVendorCall = (e: VendorCallEvent) => {
     metrics.vendorCalls.inc({ vendor: e.vendor, command: e.command, outcome: e.outcome });
     metrics.vendorCallDuration.observe({ vendor: e.vendor, command: e.command }, e.durationMs / 1000);
@@ -200,12 +200,10 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       idempotency,
       events,
     };
-    metrics.collect(
-      new CollectedCounter("cache_operations_total", "Shared-cache lookups by result (hit, miss, error), and stale answers, bypasses and joined fetches.", () => {
-        const st = deps.readThrough.stats();
-        return (["hits", "misses", "errors", "stale", "bypassed", "joined"] as const).map((k) => ({ labels: { result: k }, value: st[k] }));
-      }),
-    );
+    metrics.collect("cache_operations_total", "Shared-cache lookups by result (hit, miss, error), and stale answers, bypasses and joined fetches.", "result", () => {
+      const st = deps.readThrough.stats();
+      return (["hits", "misses", "errors", "stale", "bypassed", "joined"] as const).map((k) => ({ labels: { result: k }, value: st[k] }));
+    });
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host).catch((error: unknown) => {
       throw listenError(error, config.port, config.host);

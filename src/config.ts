@@ -119,6 +119,11 @@ export interface Config {
   /** Apollo Sandbox as the landing page and introspection on; defaults to on outside production. */
   sandbox: boolean;
   introspection: boolean;
+  /**
+   * `/metrics`: `token` (METRICS_TOKEN) required as a Bearer when set; `port` (METRICS_PORT) serves it on its own
+   * port instead of the API's; `operations` (METRICS_OPERATIONS) adds operation names to the label's allow-list.
+   */
+  metrics: { token?: string; port?: number; operations: string[] };
 }
 
 export interface EventsConfig {
@@ -270,6 +275,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
+    metrics: {
+      token: read.string("METRICS_TOKEN"),
+      port: read.string("METRICS_PORT") === undefined ? undefined : read.int("METRICS_PORT", 9464, 0, 65535),
+      operations: read.list("METRICS_OPERATIONS"),
+    },
   };
   {
     // The lease outlives one vendor call (the renewal extends it while the mutation runs).

@@ -1,107 +1,83 @@
 /**
- * Metrics for operators, in the Prometheus text format (`GET /metrics`): a small registry of counters and
- * histograms with labels, written out at scrape time. Labels carry names only (operation, vendor, command,
- * outcome, loader), never ids or parameters, so their number stays bounded and nothing sensitive is exposed.
+ * Metrics for operators, in the Prometheus text format (`GET /metrics`), on prom-client: one registry per server
+ * with the library's default process metrics (event-loop lag, heap, GC, handles, CPU) beside the service's own.
+ * Labels carry names only (operation, vendor, command, outcome, loader), never ids or parameters, and every label
+ * comes from a bounded set: the `operation` label is a known operation name or `other` (see `operationLabel`).
  */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 
 type Labels = Record<string, string>;
-
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-const labelText = (labels: Labels) => {
-  const entries = Object.entries(labels);
-  return entries.length ? `{${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}` : "";
-};
-const key = (labels: Labels) => JSON.stringify(Object.entries(labels).sort());
-
-abstract class Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  abstract render(): string[];
-}
-
-export class Counter extends Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-  inc(labels: Labels = {}, by = 1): void {
-    const k = key(labels);
-    const entry = this.values.get(k) ?? { labels, value: 0 };
-    entry.value += by;
-    this.values.set(k, entry);
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(key(labels))?.value ?? 0;
-  }
-  render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values.values()].map((e) => `${this.name}${labelText(e.labels)} ${e.value}`)];
-  }
-}
-
-/** A value read at scrape time (counters kept elsewhere, e.g. the cache's). */
-export class CollectedCounter extends Metric {
-  constructor(
-    name: string,
-    help: string,
-    private readonly collect: () => { labels: Labels; value: number }[],
-  ) {
-    super(name, help);
-  }
-  render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...this.collect().map((e) => `${this.name}${labelText(e.labels)} ${e.value}`)];
-  }
-}
-
-export class Histogram extends Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(
-    name: string,
-    help: string,
-    private readonly buckets: number[],
-  ) {
-    super(name, help);
-  }
-  observe(labels: Labels, value: number): void {
-    const k = key(labels);
-    const s = this.series.get(k) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s.counts[i]++;
-    });
-    s.sum += value;
-    s.count++;
-    this.series.set(k, s);
-  }
-  count(labels: Labels): number {
-    return this.series.get(key(labels))?.count ?? 0;
-  }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}`);
-      lines.push(`${this.name}_sum${labelText(s.labels)} ${+s.sum.toFixed(6)}`);
-      lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
-    }
-    return lines;
-  }
-}
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SIZES = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
 
+/**
+ * The operation names the `operation` label keeps: the documented operations (docs/operations, kept in step by
+ * test/graph/metrics.test.ts). Deployments add their clients' names with `METRICS_OPERATIONS`.
+ */
+export const KNOWN_OPERATIONS = ["AccessEvents", "AccountCredentials", "BrowseProject", "GrantCard", "OpenDoor", "ResidenceDoors"] as const;
+
 /** The service's metrics. One registry per server. */
 export class Metrics {
-  readonly requestDuration = new Histogram("graphql_request_duration_seconds", "GraphQL requests by operation name and outcome.", SECONDS);
-  readonly vendorCalls = new Counter("vendor_calls_total", "Vendor calls by vendor, command (Akubela command or Aliyun path) and outcome.");
-  readonly vendorCallDuration = new Histogram("vendor_call_duration_seconds", "Vendor call durations (all attempts) by vendor and command.", SECONDS);
-  readonly loaderBatchSize = new Histogram("dataloader_batch_size", "Keys per DataLoader batch, by loader.", SIZES);
-  private readonly collected: Metric[] = [];
+  readonly registry = new Registry();
+  private readonly operations: Set<string>;
+  readonly requestDuration: Histogram<"operation" | "outcome">;
+  readonly vendorCalls: Counter<"vendor" | "command" | "outcome">;
+  readonly vendorCallDuration: Histogram<"vendor" | "command">;
+  readonly loaderBatchSize: Histogram<"loader">;
 
-  /** Adds counters read at scrape time (the cache's hits, misses, errors). */
-  collect(metric: CollectedCounter): void {
-    this.collected.push(metric);
+  constructor(options: { operations?: readonly string[] } = {}) {
+    this.operations = new Set([...KNOWN_OPERATIONS, ...(options.operations ?? [])]);
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requestDuration = new Histogram({
+      name: "graphql_request_duration_seconds",
+      help: "GraphQL requests by operation name (known names; the rest `other`) and outcome.",
+      labelNames: ["operation", "outcome"],
+      buckets: SECONDS,
+      registers,
+    });
+    this.vendorCalls = new Counter({
+      name: "vendor_calls_total",
+      help: "Vendor calls by vendor, command (Akubela command or Aliyun path) and outcome.",
+      labelNames: ["vendor", "command", "outcome"],
+      registers,
+    });
+    this.vendorCallDuration = new Histogram({
+      name: "vendor_call_duration_seconds",
+      help: "Vendor call durations (all attempts) by vendor and command.",
+      labelNames: ["vendor", "command"],
+      buckets: SECONDS,
+      registers,
+    });
+    this.loaderBatchSize = new Histogram({ name: "dataloader_batch_size", help: "Keys per DataLoader batch, by loader.", labelNames: ["loader"], buckets: SIZES, registers });
   }
 
-  render(): string {
-    return [this.requestDuration, this.vendorCalls, this.vendorCallDuration, this.loaderBatchSize, ...this.collected].flatMap((m) => m.render()).join("\n") + "\n";
+  /** The `operation` label for a client-sent name: a known name as it is, no name `anonymous`, anything else `other`. */
+  operationLabel(name: string | null | undefined): string {
+    if (!name) return "anonymous";
+    return this.operations.has(name) ? name : "other";
+  }
+
+  /** Adds a counter whose values are read at scrape time (the cache's hits, misses, errors). */
+  collect(name: string, help: string, labelName: string, read: () => { labels: Labels; value: number }[]): void {
+    new Counter({
+      name,
+      help,
+      labelNames: [labelName],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.inc(labels, value);
+      },
+    });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

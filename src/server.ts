@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import got from "got";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -36,6 +36,8 @@ export interface GraphServer {
   onDrain(closer: () => Promise<void>): void;
   /** The graphql-ws and graphql-sse endpoints (closed while the server drains). */
   subscriptions: SubscriptionTransports;
+  /** `/metrics` on its own port (METRICS_PORT), once listening. */
+  readonly metricsUrl?: string;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -106,10 +108,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     res.setHeader("x-request-id", requestId);
 
     if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok", cache: deps.readThrough.stats() });
-    if (url.pathname === "/metrics" && req.method === "GET") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(deps.metrics.render());
-      return;
-    }
+    // With METRICS_PORT, /metrics is served on its own port only (see metricsServer).
+    if (url.pathname === "/metrics" && req.method === "GET" && config.metrics.port === undefined) return serveMetrics(req, res);
     if (url.pathname === "/readyz") {
       const checks = await readiness();
       // A fail-open dependency (the cache; idempotency, which refuses only keyed mutations) reports `degraded`
@@ -207,18 +207,54 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
   }
 
+  /** `GET /metrics`: refused (401) without `Authorization: Bearer <METRICS_TOKEN>` when the token is set. */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = config.metrics.token;
+    if (token !== undefined && !sameSecret(req.headers.authorization ?? "", `Bearer ${token}`)) {
+      res.setHeader("www-authenticate", 'Bearer realm="metrics"');
+      return sendError(res, 401, "UNAUTHENTICATED", "Metrics require Authorization: Bearer <METRICS_TOKEN>");
+    }
+    const text = await deps.metrics.render();
+    res.writeHead(200, { "content-type": deps.metrics.contentType }).end(text);
+  }
+
+  // METRICS_PORT: /metrics (and nothing else) on a port of its own, e.g. one only the scraper's network reaches.
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : http.createServer((req, res) => {
+          const path = new URL(req.url ?? "/", "http://localhost").pathname;
+          if (path !== "/metrics" || req.method !== "GET") return sendJson(res, 404, { error: "not found" });
+          serveMetrics(req, res).catch(() => res.headersSent || sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error"));
+        });
+  const listenOn = (server: http.Server, port: number, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+    });
+
   return {
     httpServer,
-    listen: (port, host = config.host) =>
-      new Promise((resolve, reject) => {
-        httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
-          const { port: bound } = httpServer.address() as AddressInfo;
-          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-          resolve(`http://${shownHost}:${bound}/graphql`);
+    get metricsUrl() {
+      const address = metricsServer?.address() as AddressInfo | null | undefined;
+      return address ? `http://127.0.0.1:${address.port}/metrics` : undefined;
+    },
+    listen: async (port, host = config.host) => {
+      const bound = await listenOn(httpServer, port, host);
+      if (metricsServer) {
+        await listenOn(metricsServer, config.metrics.port!, host).catch((error: unknown) => {
+          httpServer.close();
+          throw Object.assign(error as Error, { variable: "METRICS_PORT", port: config.metrics.port });
         });
-      }),
-    stop: () => apollo.stop(),
+      }
+      const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+      return `http://${shownHost}:${bound}/graphql`;
+    },
+    stop: async () => {
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
+      await apollo.stop();
+    },
     onDrain: (closer) => void drainClosers.push(closer),
     subscriptions,
   };
@@ -258,7 +294,7 @@ function requestLog(metrics: Metrics): ApolloServerPlugin<GraphContext> {
           const body = response.body.kind === "single" ? response.body.singleResult : undefined;
           const codes = [...(errors ?? []), ...(body?.errors ?? [])].map((e) => e.extensions?.code).filter(Boolean);
           metrics.requestDuration.observe(
-            { operation: operationName ?? "anonymous", outcome: codes.length ? "error" : "ok" },
+            { operation: metrics.operationLabel(operationName), outcome: codes.length ? "error" : "ok" },
             (performance.now() - started) / 1000,
           );
           contextValue.logger.info("graphql request", {
@@ -271,4 +307,11 @@ function requestLog(metrics: Metrics): ApolloServerPlugin<GraphContext> {
       };
     },
   };
+}
+
+/** Compares a presented secret with the expected one in constant time. */
+function sameSecret(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
