@@ -1,7 +1,9 @@
+import { hostname } from "node:os";
 import type { LogLevel } from "./config.js";
 
 /**
- * Structured JSON logs, one object a line. Fields whose name says "secret" are replaced before writing, as a
+ * Structured JSON logs, one object a line, each naming the instance that wrote it (`host`, `pid`), audit lines
+ * included: several replicas write to one log store. Fields whose name says "secret" are replaced before writing, as a
  * second line of defence: call sites already pass no tokens, PINs, keys or passwords.
  */
 export interface Logger {
@@ -28,6 +30,9 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** This process, named on every line. */
+const INSTANCE = { host: hostname(), pid: process.pid };
+
 export type LogSink = (line: string) => void;
 
 export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, sink?: LogSink): Logger {
@@ -39,7 +44,7 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
     });
   const log = (lvl: Exclude<LogLevel, "silent">, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[lvl] < threshold) return;
-    const entry = { time: new Date().toISOString(), level: lvl, msg: message, ...base, ...(redact(fields ?? {}) as object) };
+    const entry = { time: new Date().toISOString(), level: lvl, msg: message, ...INSTANCE, ...base, ...(redact(fields ?? {}) as object) };
     write(JSON.stringify(entry));
   };
   return {

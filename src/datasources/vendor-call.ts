@@ -1,3 +1,4 @@
+import type { Logger } from "../logger.js";
 import type { Vendor } from "../errors.js";
 
 /** One finished vendor call, for metrics, logs and tests. Never carries params, tokens or secrets. */
@@ -7,30 +8,40 @@ export interface VendorCallEvent {
   command: string;
   outcome: "success" | "vendor_error" | "http_error" | "timeout" | "network_error" | "malformed";
   status?: number;
+  /** The vendor's own error code (Akubela `code`, Aliyun body code), when it gave one. */
+  vendorCode?: string;
   durationMs: number;
   attempts: number;
 }
 
+/** Outcomes an operator must see: the vendor is down, slow or answering garbage (not a business refusal). */
+const isVendorFailure = (outcome: VendorCallEvent["outcome"], status?: number) =>
+  outcome === "timeout" || outcome === "network_error" || outcome === "malformed" || (outcome === "http_error" && (status === undefined || status >= 500 || status === 429));
+
 /**
- * Times one vendor call and reports it once finished: a debug log line (with the correlation id, never params)
- * and the `onCall` hook (metrics, tests). `attempts` is read when the call finishes.
+ * Times one vendor call and reports it once finished: a log line (with the correlation id, never params or
+ * credentials) and the `onCall` hook (metrics, tests). A vendor failure (5xx, 429, timeout, unreachable,
+ * malformed answer) is a `warn` line with vendor, command, status and vendor code; anything else is `debug`.
+ * `attempts` is read when the call finishes.
  */
 export function callReporter(
   base: { vendor: Vendor; command: string; requestId: string },
-  sinks: { logger: { debug(msg: string, fields?: Record<string, unknown>): void }; onCall?: (event: VendorCallEvent) => void },
+  sinks: { logger: Pick<Logger, "debug" | "warn">; onCall?: (event: VendorCallEvent) => void },
   attempts: () => number,
 ) {
   const started = performance.now();
-  return (outcome: VendorCallEvent["outcome"], status?: number) => {
+  return (outcome: VendorCallEvent["outcome"], status?: number, vendorCode?: string) => {
     const event: VendorCallEvent = {
       vendor: base.vendor,
       command: base.command,
       outcome,
       status,
+      ...(vendorCode !== undefined ? { vendorCode } : {}),
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       attempts: attempts(),
     };
-    sinks.logger.debug("vendor call", { ...event, requestId: base.requestId });
+    if (isVendorFailure(outcome, status)) sinks.logger.warn("vendor call failed", { ...event, status: status ?? null, vendorCode: vendorCode ?? null, requestId: base.requestId });
+    else sinks.logger.debug("vendor call", { ...event, requestId: base.requestId });
     sinks.onCall?.(event);
   };
 }

@@ -118,7 +118,7 @@ export class AkubelaClient {
     const body = envelope as Record<string, unknown>;
     if (body.success !== true) {
       const failure = readFailure(body);
-      finish("vendor_error", status);
+      finish("vendor_error", status, failure.code);
       throw new UpstreamError(
         `Akubela rejected ${cmd.command}${failure.code ? ` (${failure.code})` : ""}${failure.message ? `: ${failure.message}` : ""}`,
         "UPSTREAM_ERROR",
@@ -129,11 +129,11 @@ export class AkubelaClient {
     return body.result;
   }
 
-  private httpFailure(info: UpstreamInfo, status: number, text: string, finish: (o: VendorCallEvent["outcome"], s?: number) => void): UpstreamError {
+  private httpFailure(info: UpstreamInfo, status: number, text: string, finish: (o: VendorCallEvent["outcome"], s?: number, code?: string) => void): UpstreamError {
     const parsed = parseJson(text);
     const failure = parsed && typeof parsed === "object" ? readFailure(parsed as Record<string, unknown>) : {};
     const upstream: UpstreamInfo = { ...info, status, vendorCode: failure.code, vendorMessage: failure.message };
-    finish("http_error", status);
+    finish("http_error", status, failure.code);
     const what = failure.message ? `: ${failure.message}` : "";
     if (status === 401) {
       return new UpstreamError(`Akubela refused the credentials for ${info.command}${what}`, "UNAUTHENTICATED", upstream);

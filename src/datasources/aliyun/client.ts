@@ -148,7 +148,7 @@ export class AliyunClient {
       }
 
       if (status < 200 || status >= 300) {
-        finish("http_error", status);
+        finish("http_error", status, Number.isFinite(bodyCode) ? String(bodyCode) : undefined);
         throw this.httpFailure(req.path, at, status, gatewayMessage, envelope);
       }
       if (!envelope || typeof envelope !== "object" || !Number.isFinite(bodyCode)) {
@@ -158,7 +158,7 @@ export class AliyunClient {
       const answer = envelope as Record<string, unknown>;
       if (bodyCode !== 200) {
         const message = shorten(pickMessage(answer));
-        finish("vendor_error", status);
+        finish("vendor_error", status, String(bodyCode));
         throw new UpstreamError(
           `Aliyun rejected ${req.path} (code ${bodyCode})${message ? `: ${message}` : ""}`,
           RETRY_BODY_CODES.has(bodyCode) ? "UPSTREAM_UNAVAILABLE" : "UPSTREAM_ERROR",
