@@ -94,6 +94,12 @@ export interface Config {
     listSize: number;
     /** Operations in one batched HTTP request. */
     maxBatch: number;
+    /** Lexical tokens in one document (graphql `parse` stops at it, before building the tree). */
+    maxTokens: number;
+    /** Directives in one document. */
+    maxDirectives: number;
+    /** Callers without a credential (they may introspect, nothing else): body size and requests per address. */
+    anonymous: { maxBodyBytes: number; perWindow: number };
     rateLimit: { perWindow: number; windowMs: number };
     /** How long an idempotency key's outcome is kept. */
     idempotencyWindowMs: number;
@@ -248,6 +254,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxCost: read.int("QUERY_MAX_COST", 250_000, 10, 100_000_000),
       listSize: read.int("QUERY_LIST_SIZE", 10, 1, 1000),
       maxBatch: read.int("QUERY_MAX_BATCH", 10, 1, 100),
+      maxTokens: read.int("QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
+      maxDirectives: read.int("QUERY_MAX_DIRECTIVES", 50, 0, 10_000),
+      anonymous: {
+        maxBodyBytes: read.int("ANONYMOUS_MAX_BODY_BYTES", 32_768, 1_024, 1_000_000),
+        perWindow: read.int("ANONYMOUS_RATE_LIMIT_PER_MINUTE", 300, 1, 1_000_000),
+      },
       rateLimit: {
         perWindow: read.int("RATE_LIMIT_PER_MINUTE", 600, 1, 1_000_000),
         windowMs: 60_000,

@@ -9,7 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import { identifyCaller } from "./auth/caller.js";
-import { queryLimits } from "./auth/limits.js";
+import { maxDirectivesRule, queryLimits, rateCounter } from "./auth/limits.js";
 import { authorize } from "./auth/policy.js";
 import { createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
@@ -52,6 +52,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
   const schema = await buildServedSchema({ omitNode: config.federation.omitNode });
   const httpServer = http.createServer();
   const drainClosers: (() => Promise<void>)[] = [];
+  const anonymousRate = rateCounter(config.limits.rateLimit.windowMs, deps.readThrough.cache);
 
   const apollo = new ApolloServer<GraphContext>({
     schema,
@@ -63,6 +64,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     // The process's signal handler (src/index.ts) owns SIGTERM/SIGINT and calls stop() once: Apollo's own handlers
     // would call it a second time and wait on it forever.
     stopOnTerminationSignals: false,
+    // Bounded documents: parsing stops at QUERY_MAX_TOKENS tokens, validation refuses more than QUERY_MAX_DIRECTIVES.
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [maxDirectivesRule(config.limits.maxDirectives)],
     formatError: createFormatError(logger),
     // Apollo's own messages go through our JSON logger, not the console.
     logger: {
@@ -126,14 +130,36 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     if (url.pathname === SSE_PATH) return subscriptions.sse(req, res);
     if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found" });
 
+    // The credential is checked before the body is read or parsed: a wrong one is refused at once; no credential
+    // (introspection only, for Sandbox) gets a small body and a per-address rate limit.
+    const caller = identifyCaller(req.headers, deps.callers);
+    if (caller.refused) return sendError(res, 401, "UNAUTHENTICATED", `Authentication failed: ${caller.refused}`);
+    let maxBody = MAX_BODY_BYTES;
+    if (caller.kind === "anonymous") {
+      const counted = await anonymousRate(`anon:${req.socket.remoteAddress ?? "unknown"}`);
+      if (counted.count > config.limits.anonymous.perWindow) {
+        const retryAfter = Math.max(1, Math.ceil(counted.resetMs / 1000));
+        res.setHeader("retry-after", String(retryAfter));
+        return sendError(res, 429, "RATE_LIMITED", `Too many requests without credentials from this address; retry in ${retryAfter} s, or send an API key`);
+      }
+      maxBody = config.limits.anonymous.maxBodyBytes;
+    }
+
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
     let body: unknown;
     if (req.method === "POST") {
-      const raw = await readBody(req);
-      if (raw === null) return sendError(res, 413, "BAD_REQUEST", "Request body too large");
+      const tooLarge = (hint: string) => sendError(res, 413, "BAD_REQUEST", `Request body too large${hint}: at most ${maxBody} bytes`);
+      const hint = caller.kind === "anonymous" ? " for a request without credentials (send an API key)" : "";
+      // A declared length over the limit is refused before a byte of the body is read.
+      if (Number(req.headers["content-length"]) > maxBody) {
+        res.setHeader("connection", "close");
+        return tooLarge(hint);
+      }
+      const raw = await readBody(req, maxBody);
+      if (raw === null) return tooLarge(hint);
       if (raw.length > 0 && /json/i.test(req.headers["content-type"] ?? "")) {
         try {
           body = JSON.parse(raw);
@@ -150,7 +176,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(deps, requestId, identifyCaller(req.headers, deps.callers)),
+      context: async () => createContext(deps, requestId, caller),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -260,14 +286,14 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > maxBytes) tooLarge = true;
       else chunks.push(chunk);
     });
     req.on("end", () => resolve(tooLarge ? null : Buffer.concat(chunks).toString("utf8")));

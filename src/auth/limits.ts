@@ -15,6 +15,8 @@ import {
   isObjectType,
   isInterfaceType,
   type GraphQLNamedType,
+  GraphQLError,
+  type ValidationRule,
 } from "graphql";
 import type { Cache } from "../cache/cache.js";
 import { KEY_PREFIX } from "../cache/read-through.js";
@@ -98,18 +100,7 @@ export function measure(schema: GraphQLSchema, document: DocumentNode, operation
  * down, a per-instance counter stands in (fail-open, but not unlimited).
  */
 export function queryLimits(limits: QueryLimits, cache: Cache): ApolloServerPlugin<GraphContext> {
-  const local = new Map<string, { count: number; resetAt: number }>();
-  const countLocally = (key: string) => {
-    const now = Date.now();
-    const entry = local.get(key);
-    if (!entry || entry.resetAt <= now) {
-      local.set(key, { count: 1, resetAt: now + limits.rateLimit.windowMs });
-      if (local.size > 10_000) for (const [k, v] of local) if (v.resetAt <= now) local.delete(k);
-      return { count: 1, resetMs: limits.rateLimit.windowMs };
-    }
-    entry.count++;
-    return { count: entry.count, resetMs: entry.resetAt - now };
-  };
+  const counter = rateCounter(limits.rateLimit.windowMs, cache);
   return {
     async requestDidStart() {
       return {
@@ -128,8 +119,7 @@ export function queryLimits(limits: QueryLimits, cache: Cache): ApolloServerPlug
           // Only callers the facade authenticated itself (API keys) are counted: a made-up Bearer token must not
           // create a counter (each would take room in the cache). Vendor-token callers are limited by the vendor.
           if (caller.kind !== "api-key") return;
-          const windowKey = `${KEY_PREFIX}:rate:${caller.id}:${Math.floor(Date.now() / limits.rateLimit.windowMs)}`;
-          const counted = (await cache.increment(windowKey, limits.rateLimit.windowMs)) ?? countLocally(windowKey);
+          const counted = await counter(caller.id);
           if (counted.count > limits.rateLimit.perWindow) {
             const retryAfter = Math.max(1, Math.ceil(counted.resetMs / 1000));
             throw limitError(
@@ -142,5 +132,42 @@ export function queryLimits(limits: QueryLimits, cache: Cache): ApolloServerPlug
         },
       };
     },
+  };
+}
+
+/**
+ * Counts requests per key (a caller id, `anon:<address>`) in fixed windows of `windowMs`. The counters live in the
+ * shared cache, so a limit holds across instances; with the cache down, a per-instance counter stands in
+ * (fail-open, but not unlimited).
+ */
+export function rateCounter(windowMs: number, cache: Cache): (key: string) => Promise<{ count: number; resetMs: number }> {
+  const local = new Map<string, { count: number; resetAt: number }>();
+  const countLocally = (key: string) => {
+    const now = Date.now();
+    const entry = local.get(key);
+    if (!entry || entry.resetAt <= now) {
+      local.set(key, { count: 1, resetAt: now + windowMs });
+      if (local.size > 10_000) for (const [k, v] of local) if (v.resetAt <= now) local.delete(k);
+      return { count: 1, resetMs: windowMs };
+    }
+    entry.count++;
+    return { count: entry.count, resetMs: entry.resetAt - now };
+  };
+  return async (key) => {
+    const windowKey = `${KEY_PREFIX}:rate:${key}:${Math.floor(Date.now() / windowMs)}`;
+    return (await cache.increment(windowKey, windowMs)) ?? countLocally(windowKey);
+  };
+}
+
+/** A validation rule: at most `max` directives in a document (each is work for every tool that walks it). */
+export function maxDirectivesRule(max: number): ValidationRule {
+  return (context) => {
+    let count = 0;
+    return {
+      Directive(node) {
+        count++;
+        if (count === max + 1) context.reportError(new GraphQLError(`The document uses more than ${max} directives`, { nodes: [node], extensions: { code: "TOO_MANY_DIRECTIVES" } }));
+      },
+    };
   };
 }
