@@ -11,6 +11,10 @@
  * with an idempotency key (a third of them repeats of an earlier key, as a retrying client sends). Prints p50/p99
  * before, during and after the stall, and the doors opened twice: vendor commands per key, read back from the
  * simulator's record (must be 0).
+ *
+ * `SOAK_SCENARIO=anonymous-flood`: SOAK_SECONDS of the legitimate mix alone, then SOAK_SECONDS more while
+ * SOAK_FLOOD_CLIENTS (default 8) clients without a credential send ~900 KB documents as fast as they are answered.
+ * Prints the legitimate p50/p99 without and with the flood, and how the flood was answered (statuses).
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -28,7 +32,8 @@ const LATENCY = Number(process.env.SOAK_LATENCY_MS ?? 5);
 if (!(CLIENTS >= 1 && CLIENTS <= 256 && SECONDS >= 1 && SECONDS <= 3600)) throw new Error("SOAK_CLIENTS must be 1..256 and SOAK_SECONDS 1..3600");
 const SCENARIO = process.env.SOAK_SCENARIO ?? "";
 const STALL_SECONDS = Number(process.env.SOAK_STALL_SECONDS ?? 10);
-if (SCENARIO && SCENARIO !== "redis-stall") throw new Error("SOAK_SCENARIO must be redis-stall (or unset)");
+if (SCENARIO && SCENARIO !== "redis-stall" && SCENARIO !== "anonymous-flood") throw new Error("SOAK_SCENARIO must be redis-stall, anonymous-flood (or unset)");
+const FLOOD_CLIENTS = Number(process.env.SOAK_FLOOD_CLIENTS ?? 8);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const memory = () => {
@@ -178,6 +183,46 @@ if (SCENARIO === "redis-stall") {
   stopSims();
   redisChild?.kill("SIGKILL");
   process.exit(process.exitCode ?? 0);
+}
+
+if (SCENARIO === "anonymous-flood") {
+  await runFloodScenario();
+  await app.stop();
+  stopSims();
+  process.exit(process.exitCode ?? 0);
+}
+
+async function runFloodScenario() {
+  process.stderr.write(`soak anonymous-flood: ${CLIENTS} legitimate clients, ${SECONDS} s alone then ${SECONDS} s beside ${FLOOD_CLIENTS} anonymous clients sending ~900 KB documents\n`);
+  await runFor(Math.min(3000, SECONDS * 200), false);
+  const pct = (xs: number[], p: number) => +([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0).toFixed(1);
+  const quiet = await runFor(SECONDS * 1000, true);
+  // The flood runs in a child process (its own CPU, as real clients would be): a document of ~900 KB, one field
+  // selected over and over (what a careless or hostile client sends), from FLOOD_CLIENTS loops.
+  const floodCode = `
+    const big = JSON.stringify({ query: "{ " + "__typename ".repeat(82000) + " }" });
+    const statuses = {}; let on = true;
+    process.on("message", () => { on = false; });
+    await Promise.all(Array.from({ length: ${FLOOD_CLIENTS} }, async () => {
+      while (on) {
+        let s;
+        try { const r = await fetch(process.env.URL, { method: "POST", headers: { "content-type": "application/json" }, body: big }); await r.arrayBuffer(); s = String(r.status); }
+        catch (e) { s = "error:" + (e?.cause?.code ?? "fetch"); }
+        statuses[s] = (statuses[s] ?? 0) + 1;
+      }
+    }));
+    process.send({ statuses, bytes: big.length }, () => process.exit(0));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", floodCode], { env: { ...process.env, URL: app.url }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const floodDone = new Promise<{ statuses: Record<string, number>; bytes: number }>((resolve) => child.once("message", (m) => resolve(m as { statuses: Record<string, number>; bytes: number })));
+  await new Promise((r) => setTimeout(r, 500));
+  const loud = await runFor(SECONDS * 1000, true);
+  child.send("stop");
+  const { statuses, bytes } = await floodDone;
+  const phase = (r: Awaited<ReturnType<typeof runFor>>) => ({ requests: r.durations.length, p50Ms: pct(r.durations, 0.5), p99Ms: pct(r.durations, 0.99), errors: [...r.errors.values()].reduce((a, b) => a + b, 0) });
+  const result = { scenario: "anonymous-flood", clients: CLIENTS, floodClients: FLOOD_CLIENTS, documentBytes: bytes, withoutFlood: phase(quiet), withFlood: phase(loud), floodAnswers: statuses };
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`\nlegitimate p50 ${result.withoutFlood.p50Ms} ms without the flood, ${result.withFlood.p50Ms} ms with it (p99 ${result.withoutFlood.p99Ms} → ${result.withFlood.p99Ms} ms); flood answered ${JSON.stringify(result.floodAnswers)}`);
+  if (result.withoutFlood.errors + result.withFlood.errors > 0) process.exitCode = 1;
 }
 
 async function runStallScenario() {

@@ -133,14 +133,19 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     // The credential is checked before the body is read or parsed: a wrong one is refused at once; no credential
     // (introspection only, for Sandbox) gets a small body and a per-address rate limit.
     const caller = identifyCaller(req.headers, deps.callers);
-    if (caller.refused) return sendError(res, 401, "UNAUTHENTICATED", `Authentication failed: ${caller.refused}`);
+    // Refused before its body is read: the connection is closed rather than the body drained for the next request.
+    const refuse = (status: number, code: string, message: string) => {
+      if (req.method === "POST") res.setHeader("connection", "close");
+      sendError(res, status, code, message);
+    };
+    if (caller.refused) return refuse(401, "UNAUTHENTICATED", `Authentication failed: ${caller.refused}`);
     let maxBody = MAX_BODY_BYTES;
     if (caller.kind === "anonymous") {
       const counted = await anonymousRate(`anon:${req.socket.remoteAddress ?? "unknown"}`);
       if (counted.count > config.limits.anonymous.perWindow) {
         const retryAfter = Math.max(1, Math.ceil(counted.resetMs / 1000));
         res.setHeader("retry-after", String(retryAfter));
-        return sendError(res, 429, "RATE_LIMITED", `Too many requests without credentials from this address; retry in ${retryAfter} s, or send an API key`);
+        return refuse(429, "RATE_LIMITED", `Too many requests without credentials from this address; retry in ${retryAfter} s, or send an API key`);
       }
       maxBody = config.limits.anonymous.maxBodyBytes;
     }
@@ -154,10 +159,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       const tooLarge = (hint: string) => sendError(res, 413, "BAD_REQUEST", `Request body too large${hint}: at most ${maxBody} bytes`);
       const hint = caller.kind === "anonymous" ? " for a request without credentials (send an API key)" : "";
       // A declared length over the limit is refused before a byte of the body is read.
-      if (Number(req.headers["content-length"]) > maxBody) {
-        res.setHeader("connection", "close");
-        return tooLarge(hint);
-      }
+      if (Number(req.headers["content-length"]) > maxBody) return refuse(413, "BAD_REQUEST", `Request body too large${hint}: at most ${maxBody} bytes`);
       const raw = await readBody(req, maxBody);
       if (raw === null) return tooLarge(hint);
       if (raw.length > 0 && /json/i.test(req.headers["content-type"] ?? "")) {
