@@ -1,11 +1,27 @@
 import "reflect-metadata";
+import { existsSync } from "node:fs";
 import { DEMO_API_KEY, startApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { StartupError } from "./startup-error.js";
 import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/index.js";
 
-/** Bootstrap only: config, listen, signals. */
+/** Bootstrap only: `.env`, config, listen, signals. */
+
+// `.env` in the working directory when present (or the file ENV_FILE names, which must exist). Variables already
+// set in the environment win over the file's.
+{
+  const envFile = process.env.ENV_FILE?.trim();
+  try {
+    if (envFile) process.loadEnvFile(envFile);
+    else if (existsSync(".env")) process.loadEnvFile(".env");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    console.error(new StartupError("ENV_FILE", `${envFile ?? ".env"} could not be read (${code}): fix the file or set ENV_FILE to another one`).message);
+    process.exit(1);
+  }
+}
+
 let config;
 try {
   config = loadConfig();
