@@ -94,6 +94,20 @@ describe("a batch whose middle call fails reports what happened, record by recor
     expect(held(sent)).toEqual([]);
   });
 
+  it("doorPasswordsSet: a 5xx on the middle call of three (100 a call) answers applied / unknown / not sent", async () => {
+    const identityId = person();
+    const iotId = device();
+    const numbers = range(0, 250);
+    const passwords = numbers.map((n) => ({ person: toGlobalId("AliyunPerson", identityId), device: toGlobalId("AliyunAccessControlDevice", iotId), number: n, password: `pw${n}` }));
+    const dto = (n: number) => ({ identityId, iotId, password: `pw${n}`, number: n });
+    stack.aliyun.injectFault({ kind: "http_error", status: 500, path: "/entrance/paas/perm/passwd/modify", where: { passwords: range(100, 200).map(dto) }, times: 1 });
+    const res = await stack.gql(`mutation($input: DoorPasswordsSetInput!) { doorPasswordsSet(input: $input) { succeeded calls applied unknown notSent complete userErrors { code } } }`, { input: { passwords } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.doorPasswordsSet).toEqual({ succeeded: 100, calls: 2, applied: range(0, 100), unknown: range(100, 200), notSent: range(200, 250), complete: false, userErrors: [{ code: "OUTCOME_UNKNOWN" }] });
+    expect(numbers.filter((n) => stack.aliyun.state.passwords.has(`${identityId}|${iotId}|${n}`))).toEqual(range(0, 100));
+    expect(stack.aliyun.calls("/entrance/paas/perm/passwd/modify").map((c) => (c.params!.passwords as unknown[]).length)).toEqual([100, 100]);
+  });
+
   it("a first call that fails before anything is applied is still an error, and frees the key", async () => {
     const { sent, input } = batch(10, "FIRST");
     stack.aliyun.injectFault({ kind: "http_error", status: 503, path: BATCHMODIFY, times: 1 });

@@ -334,7 +334,8 @@ export class AliyunDataSource extends AliyunReads {
 
   /**
    * `/entrance/paas/perm/qrcode/generate` (003 生成二维码并配置权限(旧)), 500 devices a call: one code per call.
-   * A refused call stops the rest; what was done so far is answered with the rejection.
+   * A refused call stops the rest; what was done so far is answered with the rejection. A call that fails without
+   * an answer after codes were generated is answered the same way (`OUTCOME_UNKNOWN`), not as an error.
    */
   async grantQrCodes(person: PersonInput, iotIds: readonly string[], window: { effectiveAt?: Date | null; expiresAt: Date }) {
     for (const iotId of iotIds) this.verifyDevice(iotId);
@@ -353,8 +354,12 @@ export class AliyunDataSource extends AliyunReads {
         qrCodes.push(String(data ?? ""));
         devicesDone += part.length;
       } catch (error) {
-        if (!isVendorRejection(error)) throw error;
-        return { qrCodes, devicesDone, failure: rejection(error) };
+        if (isVendorRejection(error)) return { qrCodes, devicesDone, failure: rejection(error) };
+        if (!qrCodes.length) throw error;
+        // Codes were generated already: they are answered, with this part unknown. Not re-sent on a retry with
+        // the same key (each call generates a new code: sending it again is not the same command).
+        const range = `devices ${devicesDone} to ${devicesDone + part.length - 1}`;
+        return { qrCodes, devicesDone, failure: { field: ["input", "devices"], message: `${range}: the call failed without an answer (${(error as Error).message}); a code may or may not have been generated for them, the rest was not sent.`, code: "OUTCOME_UNKNOWN" } };
       }
     }
     return { qrCodes, devicesDone, failure: null };

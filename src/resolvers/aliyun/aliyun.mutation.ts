@@ -178,24 +178,13 @@ export class BatchRefusalType {
   code!: string;
 }
 
-@ObjectType({ description: "The result of a batch of card permissions, record by record (indexes into `input.permissions`)." })
-export class CardPermissionsPayload extends MutationPayload {
-  @Field(() => Int, { description: "How many permissions were carried out." })
-  succeeded!: number;
-
-  @Field(() => Int, { description: "How many the gateway reported as failed (each in `userErrors`, naming its index)." })
-  failed!: number;
-
-  @Field(() => Int, { description: "Gateway calls made (the batch is cut 1000 a call; a retry counts its own calls on top of the first's)." })
-  calls!: number;
-
-  @Field(() => [AliyunPerson], { description: "Persons created first, for accounts that had none." })
-  personsCreated!: AliyunPersonRecord[];
-
-  @Field(() => [Int], { description: "Indexes of the permissions the gateway applied." })
+/** What a batch cut into gateway calls did, record by record (indexes into the input list). */
+@ObjectType({ description: "Base of batch payloads." })
+export abstract class BatchPayload extends MutationPayload {
+  @Field(() => [Int], { description: "Indexes of the records the gateway applied." })
   applied!: number[];
 
-  @Field(() => [BatchRefusalType], { description: "Permissions the gateway refused, with its reasons: a retry does not send them again." })
+  @Field(() => [BatchRefusalType], { description: "Records the gateway refused, with its reasons: a retry with the same `idempotencyKey` does not send them again." })
   refused!: BatchRefusal[];
 
   @Field(() => [Int], {
@@ -207,8 +196,23 @@ export class CardPermissionsPayload extends MutationPayload {
   @Field(() => [Int], { description: "Indexes not sent: after a call failed without an answer the rest of the batch is not sent. A retry with the same `idempotencyKey` sends them." })
   notSent!: number[];
 
-  @Field(() => Boolean, { description: "True when every permission was applied or refused; false when some are `unknown` or `notSent` (retry with the same `idempotencyKey` to send only those)." })
+  @Field(() => Boolean, { description: "True when every record was applied or refused; false when some are `unknown` or `notSent` (a retry with the same `idempotencyKey` sends only those)." })
   complete!: boolean;
+}
+
+@ObjectType({ description: "The result of a batch of card permissions, record by record (indexes into `input.permissions`)." })
+export class CardPermissionsPayload extends BatchPayload {
+  @Field(() => Int, { description: "How many permissions were carried out." })
+  succeeded!: number;
+
+  @Field(() => Int, { description: "How many the gateway reported as failed (each in `userErrors`, naming its index)." })
+  failed!: number;
+
+  @Field(() => Int, { description: "Gateway calls made (the batch is cut 1000 a call; a retry counts its own calls on top of the first's)." })
+  calls!: number;
+
+  @Field(() => [AliyunPerson], { description: "Persons created first, for accounts that had none." })
+  personsCreated!: AliyunPersonRecord[];
 }
 
 @ObjectType({ description: "The result of a QR-code mutation." })
@@ -220,8 +224,8 @@ export class QrCodePayload extends MutationPayload {
   devices!: string[];
 }
 
-@ObjectType({ description: "The result of `doorPasswordsSet`." })
-export class DoorPasswordsPayload extends MutationPayload {
+@ObjectType({ description: "The result of `doorPasswordsSet`, record by record (indexes into `input.passwords`)." })
+export class DoorPasswordsPayload extends BatchPayload {
   @Field(() => Int, { description: "Passwords set." })
   succeeded!: number;
 
@@ -233,10 +237,21 @@ export class DoorPasswordsPayload extends MutationPayload {
 }
 
 /** A batch outcome of the data source as a payload's counts and user errors. */
-const outcome = (o: BatchOutcome) => ({ userErrors: o.failures, succeeded: o.succeeded, failed: o.failed, calls: o.calls });
+const outcome = (o: BatchOutcome) => ({
+  userErrors: o.failures,
+  succeeded: o.succeeded,
+  failed: o.failed,
+  calls: o.calls,
+  applied: o.applied,
+  refused: o.refused,
+  unknown: o.unknown,
+  notSent: o.notSent,
+  complete: o.complete,
+});
 
 /** A card-permissions payload for a batch that sent nothing (its input was refused). */
-const nothingSent = (userErrors: UserError[]): CardPermissionsPayload => ({ userErrors, succeeded: 0, failed: 0, calls: 0, personsCreated: [], applied: [], refused: [], unknown: [], notSent: [], complete: true });
+const emptyBatch = (userErrors: UserError[]): DoorPasswordsPayload => ({ userErrors, succeeded: 0, failed: 0, calls: 0, applied: [], refused: [], unknown: [], notSent: [], complete: true });
+const nothingSent = (userErrors: UserError[]): CardPermissionsPayload => ({ ...emptyBatch(userErrors), personsCreated: [] });
 
 /**
  * A batch's payload, merged with the earlier attempt's of the same idempotency key: what it applied or refused
@@ -434,7 +449,7 @@ export class AliyunMutationResolver {
       if (!p.password || p.password.length > 255) check.add(`${at}.password`, `${at}.password must be 1 to 255 characters`, p.password ? "TOO_LONG" : "REQUIRED");
       return person && iotId ? [{ person, iotId, number: p.number, password: p.password, expiresAt: p.expiresAt }] : [];
     });
-    if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0 };
+    if (!check.ok) return emptyBatch(check.errors);
     return outcome(await ctx.aliyun.setPasswords(passwords));
   }
 }

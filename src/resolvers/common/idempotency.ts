@@ -54,6 +54,10 @@ function unknownOutcome(info: GraphQLResolveInfo): unknown {
  * - The running call holds a short lease (IDEMPOTENCY_LEASE_MS, longer than the vendor timeouts), renewed while it
  *   runs. A repeat that finds the lease expired (the instance died) learns the outcome is `UNKNOWN`.
  * - A first attempt that fails with an error (not a payload) frees the key, so the caller can try again.
+ * - A batch payload with `complete: false` (some records `unknown` or `notSent`) is resumed by a retry with the
+ *   same key: the retry claims `<key>:resume:<n>` (so two retries do not both send the rest), the resolver reads
+ *   the earlier payload with {@link priorAttempt} and sends only what it did not apply or refuse, and the merged
+ *   payload becomes the key's record.
  * - The record holds an HMAC of the input and the payload sealed with a key derived from the idempotency key: no
  *   PIN, card number or credential in clear.
  */
