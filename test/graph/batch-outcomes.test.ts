@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { cardKey } from "../../src/simulators/aliyun/index.js";
-import { useStack } from "../helpers/stack.js";
+import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { startStack, useStack, type Stack } from "../helpers/stack.js";
 
 // A short vendor timeout so a `no_answer` chunk ends quickly (the lease must stay longer than it).
 const stack = useStack({ env: { ALIYUN_TIMEOUT_MS: "500" } });
@@ -94,6 +95,20 @@ describe("a batch whose middle call fails reports what happened, record by recor
     expect(held(sent)).toEqual([]);
   });
 
+  it("two retries of one incomplete batch at once: the rest is sent once, both answer the merged outcome", async () => {
+    const { sent, input } = batch(1500, "RACE");
+    stack.aliyun.injectFault({ kind: "http_error", status: 503, path: BATCHMODIFY, where: { cards: sent.slice(1000, 1500) }, times: 1 });
+    const first = await stack.gql(GRANT, { input: { permissions: input, idempotencyKey: "batch-race" } });
+    expect(first.data.cardPermissionsGrant).toMatchObject({ applied: range(0, 1000), unknown: range(1000, 1500), complete: false });
+    stack.aliyun.clearReceived();
+    stack.aliyun.injectFault({ kind: "latency", latencyMs: 300, path: BATCHMODIFY, times: 1 });
+    const [a, b] = await Promise.all([0, 1].map(() => stack.gql(GRANT, { input: { permissions: input, idempotencyKey: "batch-race" } })));
+    expect(a.data).toEqual(b.data);
+    expect(a.data.cardPermissionsGrant).toMatchObject({ succeeded: 1500, complete: true, calls: 3 });
+    expect(cardsSent()).toEqual([sent.slice(1000, 1500).map((c) => c.cardId)]);
+    expect(held(sent)).toEqual(range(0, 1500));
+  });
+
   it("doorPasswordsSet: a 5xx on the middle call of three (100 a call) answers applied / unknown / not sent", async () => {
     const identityId = person();
     const iotId = device();
@@ -134,5 +149,40 @@ describe("mutation payloads fail alone", () => {
     expect(held(first.sent)).toEqual([0, 1]);
     expect(held(second.sent)).toEqual([]);
     expect(cardsSent()).toEqual([["ONE-0", "ONE-1"], ["TWO-0", "TWO-1"]]);
+  });
+});
+
+describe("with the idempotency records on Redis, across two instances", () => {
+  let redis: RedisServer;
+  let one: Stack;
+  let two: Stack;
+  beforeAll(async () => {
+    redis = await startRedis();
+    one = await startStack({ env: { REDIS_URL: redis.url } });
+    two = await startStack({ env: { REDIS_URL: redis.url }, shareSimulatorsWith: one });
+  });
+  afterAll(async () => {
+    await two?.close();
+    await one?.close();
+    await redis?.stop();
+  });
+
+  it("a batch left incomplete on one instance is finished by the retry on the other, sending only the rest", async () => {
+    const identityId = [...one.aliyun.state.persons.keys()][0];
+    const iotId = [...one.aliyun.state.devices.keys()][0];
+    const sent = range(0, 2500).map((i) => ({ identityId, iotId, cardId: `REDIS-${i}` }));
+    const input = sent.map((c) => ({ person: toGlobalId("AliyunPerson", identityId), device: toGlobalId("AliyunAccessControlDevice", iotId), cardId: c.cardId }));
+    one.aliyun.injectFault({ kind: "http_error", status: 503, path: BATCHMODIFY, where: { cards: sent.slice(1000, 2000) }, times: 1 });
+    const first = await one.gql(GRANT, { input: { permissions: input, idempotencyKey: "redis-batch" } });
+    expect(first.data.cardPermissionsGrant).toMatchObject({ applied: range(0, 1000), unknown: range(1000, 2000), notSent: range(2000, 2500), complete: false });
+    one.aliyun.clearReceived();
+    const retry = await two.gql(GRANT, { input: { permissions: input, idempotencyKey: "redis-batch" } });
+    expect(retry.data.cardPermissionsGrant).toMatchObject({ succeeded: 2500, calls: 4, complete: true });
+    expect(one.aliyun.calls(BATCHMODIFY).map((c) => (c.params!.cards as { cardId: string }[])[0].cardId)).toEqual(["REDIS-1000", "REDIS-2000"]);
+    const held = sent.filter((c) => one.aliyun.state.cards.has(cardKey(c.identityId, c.iotId, c.cardId)));
+    expect(held).toHaveLength(2500);
+    one.aliyun.clearReceived();
+    expect((await one.gql(GRANT, { input: { permissions: input, idempotencyKey: "redis-batch" } })).data).toEqual(retry.data);
+    expect(one.aliyun.calls(BATCHMODIFY)).toHaveLength(0);
   });
 });
