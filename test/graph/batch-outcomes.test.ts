@@ -109,6 +109,23 @@ describe("a batch whose middle call fails reports what happened, record by recor
     expect(held(sent)).toEqual(range(0, 1500));
   });
 
+  it("revoke: a middle call that timed out after the gateway removed them is unknown; the retry finds them gone and counts them applied", async () => {
+    const { sent, input } = batch(2100, "LATE");
+    for (const c of sent) stack.aliyun.state.cards.set(cardKey(c.identityId, c.iotId, c.cardId), { ...c, expiryTime: "2030-12-31 23:59:59" });
+    // Slower than ALIYUN_TIMEOUT_MS (500): the facade gives up, the gateway still removes them.
+    stack.aliyun.injectFault({ kind: "latency", latencyMs: 900, path: BATCHDELETE, where: { list: sent.slice(1000, 2000) }, times: 1 });
+    const res = await stack.gql(REVOKE, { input: { permissions: input, idempotencyKey: "revoke-late" } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.cardPermissionsRevoke).toMatchObject({ applied: range(0, 1000), unknown: range(1000, 2000), notSent: range(2000, 2100), complete: false });
+    await expect.poll(() => held(sent)).toEqual(range(2000, 2100)); // the unknown call did reach the gateway
+
+    stack.aliyun.clearReceived();
+    const retry = await stack.gql(REVOKE, { input: { permissions: input, idempotencyKey: "revoke-late" } });
+    expect(retry.data.cardPermissionsRevoke).toMatchObject({ succeeded: 2100, failed: 0, refused: [], userErrors: [], complete: true, calls: 4 });
+    expect(stack.aliyun.calls(BATCHDELETE).map((c) => (c.params!.list as unknown[]).length)).toEqual([1000, 100]);
+    expect(held(sent)).toEqual([]);
+  });
+
   it("doorPasswordsSet: a 5xx on the middle call of three (100 a call) answers applied / unknown / not sent", async () => {
     const identityId = person();
     const iotId = device();

@@ -63,6 +63,8 @@ export interface BatchOutcome {
 export interface BatchPrior {
   applied: readonly number[];
   refused: readonly BatchRefusal[];
+  /** Records whose earlier call failed without an answer: sent again. */
+  unknown?: readonly number[];
 }
 
 /** One card permission to grant or revoke. */
@@ -193,6 +195,11 @@ export class AliyunDataSource extends AliyunReads {
     match: (row: T, failed: Record<string, unknown>) => boolean,
     describe: (failed: Record<string, unknown>) => string,
     prior?: BatchPrior,
+    /**
+     * For a removal: a record of the earlier attempt's unknown call that the gateway now lists as failed (nothing
+     * to remove) was removed by that call — it counts as applied, not refused.
+     */
+    goneMeansDone = false,
   ): Promise<BatchOutcome> {
     const failures: BatchFailure[] = [];
     const applied: number[] = [];
@@ -230,6 +237,11 @@ export class AliyunDataSource extends AliyunReads {
       for (const f of notDone) {
         const found = part.find((p) => !failedHere.has(p.index) && match(p.row, f));
         const reason = describe(f);
+        if (found && goneMeansDone && prior?.unknown?.includes(found.index)) {
+          failedHere.add(found.index);
+          applied.push(found.index);
+          continue;
+        }
         if (found) {
           failedHere.add(found.index);
           refused.push({ item: found.index, reason, code: "RECORD_FAILED" });
@@ -237,6 +249,7 @@ export class AliyunDataSource extends AliyunReads {
         failures.push({ field: found ? ["input", field, String(found.index)] : null, message: reason, code: "RECORD_FAILED" });
       }
       for (const p of part) if (!failedHere.has(p.index)) applied.push(p.index);
+      applied.sort((a, b) => a - b);
     }
     if (stopped && !applied.length && !refused.length && !prior?.applied.length && !prior?.refused.length) throw stopped;
     const failed = refused.length;
@@ -288,6 +301,7 @@ export class AliyunDataSource extends AliyunReads {
       sameCard,
       cardFailure,
       prior,
+      true,
     );
   }
 
