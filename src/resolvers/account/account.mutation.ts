@@ -206,7 +206,7 @@ export class AccountMutationResolver {
     return { projectId, residenceId, buildingId: buildingId ?? "", firstName: a.firstName.trim(), lastName: a.lastName.trim(), email: a.email.trim(), role: a.role };
   }
 
-  @Mutation(() => AccountPayload, { description: "Creates an account in a residence." })
+  @Mutation(() => AccountPayload, { nullable: true, description: "Creates an account in a residence." })
   @UseMiddleware(Idempotent)
   async accountCreate(@Arg("input", () => AccountCreateInput, { description: "The account." }) input: AccountCreateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
     const check = new InputErrors();
@@ -220,7 +220,7 @@ export class AccountMutationResolver {
     return { userErrors: [], account: created.value ? await ctx.akubela.account(account.projectId, account.residenceId, created.value) : null };
   }
 
-  @Mutation(() => AccountsCreatePayload, { description: "Creates several accounts at once: all, or none when the vendor rejects one." })
+  @Mutation(() => AccountsCreatePayload, { nullable: true, description: "Creates several accounts at once: all, or none when the vendor rejects one." })
   @UseMiddleware(Idempotent)
   async accountsCreate(@Arg("input", () => AccountsCreateInput, { description: "The accounts." }) input: AccountsCreateInput, @Ctx() ctx: GraphContext): Promise<AccountsCreatePayload> {
     const check = new InputErrors();
@@ -238,7 +238,7 @@ export class AccountMutationResolver {
     return { userErrors: [], accounts: accounts.filter((a) => a.email && emails.has(a.email.toLowerCase())) };
   }
 
-  @Mutation(() => AccountPayload, { description: "Renames an account." })
+  @Mutation(() => AccountPayload, { nullable: true, description: "Renames an account." })
   async accountUpdate(@Arg("input", () => AccountUpdateInput, { description: "The new names." }) input: AccountUpdateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
     const check = new InputErrors();
     const account = check.id(input.account, "input.account", "Account");
@@ -250,7 +250,7 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], account: await ctx.akubela.account(p, r, a) } : { userErrors: done.errors, account: null };
   }
 
-  @Mutation(() => AccountPayload, { description: "Sets an account's password. The password is never logged nor returned." })
+  @Mutation(() => AccountPayload, { nullable: true, description: "Sets an account's password. The password is never logged nor returned." })
   async accountPasswordUpdate(
     @Arg("input", () => AccountPasswordUpdateInput, { description: "The account and its new password." }) input: AccountPasswordUpdateInput,
     @Ctx() ctx: GraphContext,
@@ -266,7 +266,7 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], account: await ctx.akubela.account(p, r, a) } : { userErrors: done.errors, account: null };
   }
 
-  @Mutation(() => DeletePayload, { description: "Deletes accounts of one project (and their credentials)." })
+  @Mutation(() => DeletePayload, { nullable: true, description: "Deletes accounts of one project (and their credentials)." })
   async accountsDelete(@Arg("input", () => AccountsDeleteInput, { description: "The accounts." }) input: AccountsDeleteInput, @Ctx() ctx: GraphContext): Promise<DeletePayload> {
     const check = new InputErrors();
     const ids = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "Account"));
@@ -278,12 +278,12 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
   }
 
-  @Mutation(() => ImportPayload, { description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
+  @Mutation(() => ImportPayload, { nullable: true, description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
   accountsImport(@Arg("input", () => FileImportInput, { description: "The file." }) input: FileImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
     return this.importFile(ctx, input, "accounts");
   }
 
-  @Mutation(() => ImportPayload, { description: "Has the vendor import credentials from a file; answers its task id." })
+  @Mutation(() => ImportPayload, { nullable: true, description: "Has the vendor import credentials from a file; answers its task id." })
   credentialsImport(@Arg("input", () => CredentialsImportInput, { description: "The file." }) input: CredentialsImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
     return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "faces" : "pinCodesAndRfCards");
   }
@@ -302,21 +302,21 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], taskId: done.value } : { userErrors: done.errors, taskId: null };
   }
 
-  @Mutation(() => CredentialPayload, { description: "Gives an account a PIN code (unique in the project)." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account a PIN code (unique in the project)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
   pinCodeCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the PIN." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "pinCode", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
   }
 
-  @Mutation(() => CredentialPayload, { description: "Gives an account an RF card (unique in the project)." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account an RF card (unique in the project)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
   rfCardCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the card number." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
     return this.createCredential(ctx, input.account, "rfCard", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
   }
 
-  @Mutation(() => CredentialPayload, { description: "Gives an account a face (one per account)." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account a face (one per account)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
   faceCreate(@Arg("input", () => FaceCreateInput, { description: "The account and its picture." }) input: FaceCreateInput, @Ctx() ctx: GraphContext) {
@@ -348,7 +348,7 @@ export class AccountMutationResolver {
     return { userErrors: [], pinCode, rfCard, face, credentials };
   }
 
-  @Mutation(() => CredentialPayload, { description: "Deletes a PIN code, an RF card or a face." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Deletes a PIN code, an RF card or a face." })
   @UseMiddleware(PublishesAccessEvent)
   async credentialDelete(@Arg("input", () => CredentialDeleteInput, { description: "The credential." }) input: CredentialDeleteInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };
@@ -362,7 +362,7 @@ export class AccountMutationResolver {
     return { userErrors: [], ...none, credentials: await ctx.akubela.accountCredentials(p, r, a) };
   }
 
-  @Mutation(() => CredentialPayload, { description: "Sets the floors an account may reach, replacing those it had." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Sets the floors an account may reach, replacing those it had." })
   @UseMiddleware(PublishesAccessEvent)
   async floorAccessUpdate(@Arg("input", () => FloorAccessUpdateInput, { description: "The account and its floors." }) input: FloorAccessUpdateInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };

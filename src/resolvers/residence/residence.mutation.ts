@@ -78,7 +78,7 @@ export class OpenDoorConfigUpdatePayload extends MutationPayload {
 
 @Resolver()
 export class ResidenceMutationResolver {
-  @Mutation(() => ResidenceTempKeyCreatePayload, { description: "Creates a temporary door code for a residence." })
+  @Mutation(() => ResidenceTempKeyCreatePayload, { nullable: true, description: "Creates a temporary door code for a residence." })
   @UseMiddleware(Idempotent)
   async residenceTempKeyCreate(
     @Arg("input", () => ResidenceTempKeyCreateInput, { description: "The code to create." }) input: ResidenceTempKeyCreateInput,
@@ -98,7 +98,7 @@ export class ResidenceMutationResolver {
     return { userErrors: [], residenceTempKey: keys.find((k) => k.tempKey === tempKey) ?? null };
   }
 
-  @Mutation(() => ResidenceTempKeysDeletePayload, { description: "Deletes temporary door codes of one residence." })
+  @Mutation(() => ResidenceTempKeysDeletePayload, { nullable: true, description: "Deletes temporary door codes of one residence." })
   async residenceTempKeysDelete(
     @Arg("input", () => ResidenceTempKeysDeleteInput, { description: "The codes to delete." }) input: ResidenceTempKeysDeleteInput,
     @Ctx() ctx: GraphContext,
@@ -123,6 +123,7 @@ export class ResidenceMutationResolver {
   }
 
   @Mutation(() => OpenDoorConfigUpdatePayload, {
+    nullable: true,
     description:
       "Changes a residence's open-door settings: private key, NFC, Bluetooth, face file. Each setting is one vendor command, sent in that order; the first rejection stops the rest (`changed` says what was done).",
   })

@@ -80,7 +80,7 @@ export class VisitorTempKeysDeletePayload extends MutationPayload {
 
 @Resolver()
 export class VisitorTempKeyMutationResolver {
-  @Mutation(() => VisitorTempKeyCreatePayload, { description: "Creates a visitor key for a residence on chosen devices and doors." })
+  @Mutation(() => VisitorTempKeyCreatePayload, { nullable: true, description: "Creates a visitor key for a residence on chosen devices and doors." })
   @UseMiddleware(Idempotent)
   async visitorTempKeyCreate(
     @Arg("input", () => VisitorTempKeyCreateInput, { description: "The key to create." }) input: VisitorTempKeyCreateInput,
@@ -146,7 +146,7 @@ export class VisitorTempKeyMutationResolver {
     return { userErrors: [], visitorTempKey: created.value ? await ctx.akubela.visitorTempKey(projectId, created.value) : null };
   }
 
-  @Mutation(() => VisitorTempKeysDeletePayload, { description: "Deletes visitor keys: one, or many of one project at once." })
+  @Mutation(() => VisitorTempKeysDeletePayload, { nullable: true, description: "Deletes visitor keys: one, or many of one project at once." })
   async visitorTempKeysDelete(
     @Arg("input", () => VisitorTempKeysDeleteInput, { description: "The keys to delete." }) input: VisitorTempKeysDeleteInput,
     @Ctx() ctx: GraphContext,
