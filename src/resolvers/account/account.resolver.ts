@@ -17,9 +17,11 @@ import { Project } from "../project/project.type.js";
 import { Residence } from "../residence/residence.type.js";
 import { Account } from "./account.type.js";
 import { AccessGroup, Credentials, Face, FloorAccess, PinCode, RfCard } from "./credentials.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @Resolver(() => Account)
 export class AccountResolver {
+  @RequiresScope("read")
   @Query(() => Account, { nullable: true, description: "One account by its vendor ids (`get_user_info`); null when unknown." })
   account(
     @Arg("projectId", () => ID, { description: "The vendor's project id." }) projectId: string,

@@ -7,6 +7,7 @@ import type { AliyunPersonRecord } from "../../datasources/aliyun/model.js";
 import { attempt, InputErrors, MutationPayload, type UserError } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
 import { AliyunPerson } from "./aliyun.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 export enum QrScanScope {
   SHARE = "SHARE",
@@ -219,6 +220,7 @@ export class AliyunMutationResolver {
     return check.id(id, field, "AliyunAccessControlDevice")?.parts[0];
   }
 
+  @RequiresScope("write")
   @Mutation(() => AliyunPersonPayload, { description: "Creates or updates an Aliyun person." })
   async aliyunPersonUpsert(@Arg("input", () => AliyunPersonUpsertInput, { description: "The person." }) input: AliyunPersonUpsertInput, @Ctx() ctx: GraphContext): Promise<AliyunPersonPayload> {
     const check = new InputErrors();
@@ -230,6 +232,7 @@ export class AliyunMutationResolver {
     return done.ok ? { userErrors: [], person: await ctx.aliyun.person(done.value) } : { userErrors: done.errors, person: null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => AliyunPersonPayload, { description: "Deletes an Aliyun person and its permissions." })
   async aliyunPersonDelete(@Arg("input", () => AliyunPersonDeleteInput, { description: "The person." }) input: AliyunPersonDeleteInput, @Ctx() ctx: GraphContext): Promise<AliyunPersonPayload> {
     const check = new InputErrors();
@@ -252,6 +255,7 @@ export class AliyunMutationResolver {
     return { check, grants };
   }
 
+  @RequiresScope("write")
   @Mutation(() => CardPermissionsPayload, {
     description:
       "Grants card permissions, any number (`/entrance/paas/perm/card/batchmodify`, 1000 a call). Accounts without an Aliyun person get one first. Records the gateway could not apply are in `userErrors`.",
@@ -265,6 +269,7 @@ export class AliyunMutationResolver {
     return { ...outcome(result), personsCreated: result.personsCreated };
   }
 
+  @RequiresScope("write")
   @Mutation(() => CardPermissionsPayload, { description: "Revokes card permissions, any number (`/entrance/paas/perm/card/batchdelete`, 1000 a call)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
@@ -274,6 +279,7 @@ export class AliyunMutationResolver {
     return { ...outcome(await ctx.aliyun.revokeCards(grants)), personsCreated: [] };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, { description: "Generates a QR code for a person; give it permissions with `qrCodePermissionsSet`." })
   @UseMiddleware(Idempotent)
   async qrCodeGenerate(@Arg("input", () => QrCodeGenerateInput, { description: "The person." }) input: QrCodeGenerateInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
@@ -297,6 +303,7 @@ export class AliyunMutationResolver {
     return { ok, errors };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, { description: "Gives a QR code permissions on devices, with validity and scan limits." })
   @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsSet(@Arg("input", () => QrCodePermissionsSetInput, { description: "The code and devices." }) input: QrCodePermissionsSetInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
@@ -314,6 +321,7 @@ export class AliyunMutationResolver {
     return { userErrors: errors, qrCodes: [qrCode], devices: ok };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, { description: "Removes a QR code's permissions on devices." })
   @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsRemove(@Arg("input", () => QrCodePermissionsRemoveInput, { description: "The code and devices." }) input: QrCodePermissionsRemoveInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
@@ -328,6 +336,7 @@ export class AliyunMutationResolver {
     return { userErrors: errors, qrCodes: [qrCode], devices: ok };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, {
     description:
       "Generates a QR code and gives it permissions in one call (the gateway's legacy path): at most 24 hours of validity, starting now or later. More than 500 devices get one code per 500.",
@@ -351,6 +360,7 @@ export class AliyunMutationResolver {
     return { userErrors: failure ? [failure] : [], qrCodes, devices: input.devices.slice(0, devicesDone) };
   }
 
+  @RequiresScope("write")
   @Mutation(() => DoorPasswordsPayload, { description: "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call)." })
   @UseMiddleware(PublishesAccessEvent)
   async doorPasswordsSet(@Arg("input", () => DoorPasswordsSetInput, { description: "The passwords." }) input: DoorPasswordsSetInput, @Ctx() ctx: GraphContext): Promise<DoorPasswordsPayload> {

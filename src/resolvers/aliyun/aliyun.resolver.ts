@@ -10,20 +10,24 @@ import { buildingRef, projectRef, requireVendorId } from "../common/refs.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { AliyunAccessControlDevice, AliyunPerson, AliyunPersonConnection, CardPermission, CardPermissionConnection } from "./aliyun.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @Resolver()
 export class AliyunQueryResolver {
+  @RequiresScope("read")
   @Query(() => AliyunPerson, { nullable: true, description: "An Aliyun person by `identityId` (`/entrance/paas/user/get`); null when the gateway knows none." })
   aliyunPerson(@Arg("identityId", () => ID, { description: "The person's unified identity id." }) identityId: string, @Ctx() ctx: GraphContext) {
     return ctx.aliyun.person(requireVendorId(identityId, "identityId"));
   }
 
+  @RequiresScope("read")
   @Query(() => AliyunPersonConnection, { description: "Every Aliyun person, paged by the gateway (`/entrance/paas/user/query`)." })
   aliyunPersons(@Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const list = ctx.aliyun.persons();
     return buildConnection(page, { slice: (o, c) => list.slice(o, c), total: () => list.total() });
   }
 
+  @RequiresScope("read")
   @Query(() => AliyunAccessControlDevice, {
     description: "An Aliyun access-control device by `iotId`, named by the site map or not. Costs no gateway call by itself.",
   })

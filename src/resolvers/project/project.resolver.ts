@@ -13,9 +13,11 @@ import { Residence } from "../residence/residence.type.js";
 import { VisitorTempKey, VisitorTempKeyConnection } from "../visitor-key/visitor-temp-key.type.js";
 import { Building } from "./building.type.js";
 import { Project } from "./project.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @Resolver(() => Project)
 export class ProjectResolver {
+  @RequiresScope("read")
   @Query(() => Project, {
     description:
       "A project by its vendor id; FORBIDDEN for a project the caller may not see. Costs no vendor call by itself; each field fetches what it needs.",
@@ -24,6 +26,7 @@ export class ProjectResolver {
     return ctx.akubela.project(requireVendorId(projectId, "projectId"));
   }
 
+  @RequiresScope("read")
   @Query(() => [Project], {
     description:
       "The projects this server is configured for (`AKUBELA_PROJECT_IDS`; in demo mode, the demo projects) that the caller may see: an API key's own projects.",

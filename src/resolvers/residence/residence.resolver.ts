@@ -14,6 +14,7 @@ import { OpenDoorConfig, ToggleCode } from "./open-door-config.type.js";
 import { ResidenceTempKey } from "./residence-temp-key.type.js";
 import { Residence } from "./residence.type.js";
 import { createHash } from "node:crypto";
+import { RequiresScope } from "../../auth/scope.js";
 
 /** The user-list facts of a residence, fetched only when a reference lacks them. */
 async function details(ref: ResidenceRef, ctx: GraphContext): Promise<Partial<ResidenceRecord>> {
@@ -23,6 +24,7 @@ async function details(ref: ResidenceRef, ctx: GraphContext): Promise<Partial<Re
 
 @Resolver(() => Residence)
 export class ResidenceResolver {
+  @RequiresScope("read")
   @Query(() => Residence, {
     description:
       "A residence by its vendor ids, once the project's user list (`get_user_list`) places it in the project: FORBIDDEN otherwise. Each field fetches what it needs.",

@@ -11,6 +11,7 @@ import { Project } from "../project/project.type.js";
 import { AccessEventConnection } from "../residence/history.type.js";
 import { Residence } from "../residence/residence.type.js";
 import { VisitorTempKey } from "./visitor-temp-key.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 /** A list row lacks the residence and devices: `get_visitor_temp_key_info` has them. */
 async function detail(key: VisitorTempKeyRecord, ctx: GraphContext): Promise<VisitorTempKeyDetailRecord | null> {
@@ -20,6 +21,7 @@ async function detail(key: VisitorTempKeyRecord, ctx: GraphContext): Promise<Vis
 
 @Resolver(() => VisitorTempKey)
 export class VisitorTempKeyResolver {
+  @RequiresScope("read")
   @Query(() => VisitorTempKey, { nullable: true, description: "One visitor key by its vendor ids (`get_visitor_temp_key_info`); null when unknown." })
   visitorTempKey(
     @Arg("projectId", () => ID, { description: "The vendor's project id." }) projectId: string,
