@@ -9,7 +9,6 @@ import { declaredScope } from "../auth/scope.js";
 import type { GraphContext } from "../context.js";
 import { BadUserInputError } from "../errors.js";
 import { MAX_NODES, nodeFetcher } from "../resolvers/common/node.resolver.js";
-import { projectRef } from "../resolvers/common/refs.js";
 import "../resolvers/common/enums.js";
 import { AccessGroupResolver, AccountResolver, FaceResolver, FloorAccessResolver, PinCodeResolver, RfCardResolver } from "../resolvers/account/account.resolver.js";
 import { AccountAliyunResolver, AliyunDeviceResolver, AliyunPersonResolver, AliyunQueryResolver, CardPermissionResolver } from "../resolvers/aliyun/aliyun.resolver.js";
@@ -113,7 +112,7 @@ async function resolveReference(ref: Reference, ctx: GraphContext): Promise<obje
     const matches = found && (found.__typename === ref.__typename || (ref.__typename === "Device" && devices.includes(found.__typename ?? "")));
     return matches ? found : null;
   }
-  if (ref.__typename === "Project" && ref.projectId) return projectRef(ref.projectId);
+  if (ref.__typename === "Project" && ref.projectId) return ctx.akubela.project(ref.projectId);
   if (ref.__typename === "AliyunAccessControlDevice" && ref.iotId) return ctx.aliyun.device(ref.iotId);
   return null;
 }

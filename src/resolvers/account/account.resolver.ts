@@ -11,7 +11,7 @@ import type {
   RfCardRecord,
 } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
-import { buildingRef, projectRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
+import { buildingRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { Residence } from "../residence/residence.type.js";
@@ -65,8 +65,8 @@ export class AccountResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the account belongs to." })
-  project(@Root() a: AccountRecord) {
-    return projectRef(a.projectId);
+  project(@Root() a: AccountRecord, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(a.projectId);
   }
 
   @FieldResolver(() => Credentials, {

@@ -6,7 +6,7 @@ import { toGlobalId } from "../../lib/global-id.js";
 import { Account } from "../account/account.type.js";
 import { buildConnection, PageArgs } from "../common/connection.js";
 import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
-import { buildingRef, projectRef, requireVendorId } from "../common/refs.js";
+import { buildingRef, requireVendorId } from "../common/refs.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { AliyunAccessControlDevice, AliyunPerson, AliyunPersonConnection, CardPermission, CardPermissionConnection } from "./aliyun.type.js";
@@ -49,8 +49,8 @@ export class AliyunDeviceResolver {
   }
 
   @FieldResolver(() => Project, { nullable: true, description: "The project the site map puts the device in; null for an unmapped device." })
-  project(@Root() d: AliyunDeviceRecord) {
-    return d.projectId ? projectRef(d.projectId) : null;
+  project(@Root() d: AliyunDeviceRecord, @Ctx() ctx: GraphContext) {
+    return d.projectId ? ctx.akubela.project(d.projectId) : null;
   }
 
   @FieldResolver(() => Boolean, { nullable: true, description: "Whether the door is kept open now (`/entrance/paas/keepopen/get`)." })

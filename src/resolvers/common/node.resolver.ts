@@ -3,7 +3,6 @@ import type { GraphContext } from "../../context.js";
 import { BadUserInputError } from "../../errors.js";
 import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
 import { tempKeyDigest } from "../residence/residence.resolver.js";
-import { projectRef } from "./refs.js";
 import { Node } from "./node.type.js";
 import { RequiresScope } from "../../auth/scope.js";
 

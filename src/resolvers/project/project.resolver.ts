@@ -6,7 +6,7 @@ import type { GraphContext } from "../../context.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { AccountRole } from "../common/enums.js";
 import { buildConnection, connectionOfList, PageArgs } from "../common/connection.js";
-import { projectRef, requireVendorId, residenceRef, type BuildingRef, type ResidenceRef } from "../common/refs.js";
+import { requireVendorId, residenceRef, type BuildingRef, type ResidenceRef } from "../common/refs.js";
 import { Account, AccountConnection } from "../account/account.type.js";
 import { Device } from "../device/device.type.js";
 import { Residence } from "../residence/residence.type.js";
@@ -141,8 +141,8 @@ export class BuildingResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the building belongs to." })
-  project(@Root() building: BuildingRecord): ProjectRecord {
-    return projectRef(building.projectId);
+  project(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext): ProjectRecord {
+    return ctx.akubela.project(building.projectId);
   }
 
   @FieldResolver(() => [Residence], { nullable: true, description: "Residences of the building that have at least one account." })

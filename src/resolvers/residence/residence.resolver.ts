@@ -4,7 +4,7 @@ import type { GraphContext } from "../../context.js";
 import type { ResidenceRecord, ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { connectionOfList, PageArgs } from "../common/connection.js";
-import { buildingRef, projectRef, requireVendorId, residenceRef, type ResidenceRef } from "../common/refs.js";
+import { buildingRef, requireVendorId, residenceRef, type ResidenceRef } from "../common/refs.js";
 import { Account } from "../account/account.type.js";
 import { AkuvoxDevice } from "../device/device.type.js";
 import { Building } from "../project/building.type.js";
@@ -59,8 +59,8 @@ export class ResidenceResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the residence belongs to." })
-  project(@Root() r: ResidenceRef) {
-    return projectRef(r.projectId);
+  project(@Root() r: ResidenceRef, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(r.projectId);
   }
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of the residence (from the project's `get_user_list`)." })

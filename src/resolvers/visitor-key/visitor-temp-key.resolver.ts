@@ -4,7 +4,7 @@ import type { GraphContext } from "../../context.js";
 import type { VisitorTempKeyDetailRecord, VisitorTempKeyRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { buildConnection, PageArgs } from "../common/connection.js";
-import { buildingRef, projectRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
+import { buildingRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
 import { AkuvoxDevice } from "../device/device.type.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
@@ -37,8 +37,8 @@ export class VisitorTempKeyResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the key belongs to." })
-  project(@Root() k: VisitorTempKeyRecord) {
-    return projectRef(k.projectId);
+  project(@Root() k: VisitorTempKeyRecord, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(k.projectId);
   }
 
   @FieldResolver(() => Residence, { nullable: true, description: "The residence the visitor is coming to." })
