@@ -33,12 +33,38 @@ export interface BatchFailure {
   code: string;
 }
 
-/** What became of a batch cut into calls: every record is counted once, as carried out or failed. */
+/** A record the gateway refused, by its index in the input, with the gateway's reason. */
+export interface BatchRefusal {
+  item: number;
+  reason: string;
+  code: string;
+}
+
+/**
+ * What became of a batch cut into calls, record by record (indexes into the input): `applied` (the call answered
+ * and did not list the record as failed), `refused` (listed as failed, or its call refused as a whole), `unknown`
+ * (its call failed without an answer — 5xx, timeout, reset: the gateway may or may not have applied it) and
+ * `notSent` (after such a failure the rest of the batch is not sent). `complete` when every record is applied or
+ * refused.
+ */
 export interface BatchOutcome {
   succeeded: number;
   failed: number;
   calls: number;
   failures: BatchFailure[];
+  applied: number[];
+  refused: BatchRefusal[];
+  unknown: number[];
+  notSent: number[];
+  complete: boolean;
+}
+
+/** What an earlier attempt of the same batch (same idempotency key) already knows: these records are not sent again. */
+export interface BatchPrior {
+  applied: readonly number[];
+  refused: readonly BatchRefusal[];
+  /** Records whose earlier call failed without an answer: sent again. */
+  unknown?: readonly number[];
 }
 
 /** One card permission to grant or revoke. */
@@ -151,6 +177,15 @@ export class AliyunDataSource extends AliyunReads {
   /**
    * Runs a batch `limit` records a call; a call the gateway refuses as a whole fails all its records, and the
    * records each call reports as not done become failures pinned to their index under `field`.
+   *
+   * A call that fails without an answer (5xx, timeout, reset) leaves its records `unknown` and stops the batch (the
+   * rest `notSent`): the caller gets what was applied instead of an error. Only when nothing at all was applied or
+   * refused (and no earlier attempt was) is the error thrown as before, so the idempotency key is freed.
+   *
+   * With `prior` (a retry with the same idempotency key), the records it applied or refused are not sent again; its
+   * unknown records are. That is safe for the batch commands of `003_d332e758188ea47b.txt`: `card/batchmodify`
+   * (批量设备门禁卡权限) and `passwd/modify` (设置门禁密码) set a permission to the given value, and
+   * `card/batchdelete` (删除刷卡门禁上某用户的权限) removes it — sending one again leaves the same state.
    */
   private async batch<T>(
     rows: readonly T[],
@@ -159,41 +194,81 @@ export class AliyunDataSource extends AliyunReads {
     send: (part: T[]) => Promise<Record<string, unknown>[]>,
     match: (row: T, failed: Record<string, unknown>) => boolean,
     describe: (failed: Record<string, unknown>) => string,
+    prior?: BatchPrior,
+    /**
+     * For a removal: a record of the earlier attempt's unknown call that the gateway now lists as failed (nothing
+     * to remove) was removed by that call — it counts as applied, not refused.
+     */
+    goneMeansDone = false,
   ): Promise<BatchOutcome> {
     const failures: BatchFailure[] = [];
-    let failed = 0;
+    const applied: number[] = [];
+    const refused: BatchRefusal[] = [];
+    const unknown: number[] = [];
+    const notSent: number[] = [];
     let calls = 0;
-    const indexed = rows.map((row, index) => ({ row, index }));
+    const known = new Set([...(prior?.applied ?? []), ...(prior?.refused ?? []).map((r) => r.item)]);
+    const indexed = rows.map((row, index) => ({ row, index })).filter((r) => !known.has(r.index));
+    let stopped: unknown;
     for (const part of chunks(indexed, limit)) {
+      if (stopped) {
+        notSent.push(...part.map((p) => p.index));
+        continue;
+      }
       calls++;
       let notDone: Record<string, unknown>[];
       try {
         notDone = await send(part.map((p) => p.row));
       } catch (error) {
-        if (!isVendorRejection(error)) throw error;
-        failed += part.length;
+        const range = `records ${part[0].index} to ${part[part.length - 1].index}`;
+        if (!isVendorRejection(error)) {
+          stopped = error;
+          unknown.push(...part.map((p) => p.index));
+          const message = (error as Error).message;
+          failures.push({ field: ["input", field], message: `${range}: the call failed without an answer (${message}); they may or may not be applied, the rest was not sent. Retry with the same idempotencyKey to send what is not known to be applied.`, code: "OUTCOME_UNKNOWN" });
+          continue;
+        }
         const f = rejection(error);
-        failures.push({ ...f, message: `${f.message} (records ${part[0].index} to ${part[part.length - 1].index})` });
+        for (const p of part) refused.push({ item: p.index, reason: f.message, code: f.code });
+        failures.push({ ...f, message: `${f.message} (${range})` });
         continue;
       }
+      const failedHere = new Set<number>();
       for (const f of notDone) {
-        const found = part.find((p) => match(p.row, f));
-        failed++;
-        failures.push({ field: found ? ["input", field, String(found.index)] : null, message: describe(f), code: "RECORD_FAILED" });
+        const found = part.find((p) => !failedHere.has(p.index) && match(p.row, f));
+        const reason = describe(f);
+        if (found && goneMeansDone && prior?.unknown?.includes(found.index)) {
+          failedHere.add(found.index);
+          applied.push(found.index);
+          continue;
+        }
+        if (found) {
+          failedHere.add(found.index);
+          refused.push({ item: found.index, reason, code: "RECORD_FAILED" });
+        }
+        failures.push({ field: found ? ["input", field, String(found.index)] : null, message: reason, code: "RECORD_FAILED" });
       }
+      for (const p of part) if (!failedHere.has(p.index)) applied.push(p.index);
+      applied.sort((a, b) => a - b);
     }
-    return { failures, failed, calls, succeeded: rows.length - failed };
+    if (stopped && !applied.length && !refused.length && !prior?.applied.length && !prior?.refused.length) throw stopped;
+    const failed = refused.length;
+    return { failures, failed, calls, succeeded: applied.length, applied, refused, unknown, notSent, complete: !unknown.length && !notSent.length };
   }
 
   /**
    * Grants card permissions, any number: `/entrance/paas/perm/card/batchmodify` (003 批量设置门禁卡权限), 1000 a
    * call. Every person and device is checked first; accounts without an Aliyun person get one.
    */
-  async grantCards(grants: readonly CardGrant[]): Promise<BatchOutcome & { personsCreated: AliyunPersonRecord[] }> {
+  async grantCards(grants: readonly CardGrant[], prior?: BatchPrior): Promise<BatchOutcome & { personsCreated: AliyunPersonRecord[] }> {
     for (const g of grants) this.verifyDevice(g.iotId);
     const rows = await this.verifyAll(grants);
     const persons = await this.ensurePersons(rows.map((r) => r.who));
-    if (persons.failures.length) return { succeeded: 0, failed: 0, calls: 0, failures: persons.failures, personsCreated: persons.created };
+    if (persons.failures.length) {
+      // Nothing was sent for the permissions: they stay to be sent (notSent), the batch is not complete.
+      const notSent = grants.map((_, i) => i).filter((i) => !prior?.applied.includes(i) && !prior?.refused.some((r) => r.item === i));
+      return { succeeded: 0, failed: 0, calls: 0, failures: persons.failures, personsCreated: persons.created, applied: [], refused: [], unknown: [], notSent, complete: false };
+    }
     const zone = this.options.timeZone;
     const cards = rows.map((r) => ({
       identityId: r.who.identityId,
@@ -208,12 +283,13 @@ export class AliyunDataSource extends AliyunReads {
       async (part) => expectArray(await this.call("cardBatchModify", { cards: part }), ALIYUN_WRITES.cardBatchModify.path),
       sameCard,
       cardFailure,
+      prior,
     );
     return { ...outcome, personsCreated: persons.created };
   }
 
   /** Revokes card permissions, any number: `/entrance/paas/perm/card/batchdelete` (003 删除刷卡门禁上某用户的权限), 1000 a call. */
-  async revokeCards(grants: readonly CardGrant[]): Promise<BatchOutcome> {
+  async revokeCards(grants: readonly CardGrant[], prior?: BatchPrior): Promise<BatchOutcome> {
     for (const g of grants) this.verifyDevice(g.iotId);
     const rows = await this.verifyAll(grants);
     const list = rows.map((r) => ({ identityId: r.who.identityId, iotId: r.iotId, cardId: r.cardId }));
@@ -224,6 +300,8 @@ export class AliyunDataSource extends AliyunReads {
       async (part) => expectArray(await this.call("cardBatchDelete", { list: part }), ALIYUN_WRITES.cardBatchDelete.path),
       sameCard,
       cardFailure,
+      prior,
+      true,
     );
   }
 
@@ -270,7 +348,8 @@ export class AliyunDataSource extends AliyunReads {
 
   /**
    * `/entrance/paas/perm/qrcode/generate` (003 生成二维码并配置权限(旧)), 500 devices a call: one code per call.
-   * A refused call stops the rest; what was done so far is answered with the rejection.
+   * A refused call stops the rest; what was done so far is answered with the rejection. A call that fails without
+   * an answer after codes were generated is answered the same way (`OUTCOME_UNKNOWN`), not as an error.
    */
   async grantQrCodes(person: PersonInput, iotIds: readonly string[], window: { effectiveAt?: Date | null; expiresAt: Date }) {
     for (const iotId of iotIds) this.verifyDevice(iotId);
@@ -289,8 +368,12 @@ export class AliyunDataSource extends AliyunReads {
         qrCodes.push(String(data ?? ""));
         devicesDone += part.length;
       } catch (error) {
-        if (!isVendorRejection(error)) throw error;
-        return { qrCodes, devicesDone, failure: rejection(error) };
+        if (isVendorRejection(error)) return { qrCodes, devicesDone, failure: rejection(error) };
+        if (!qrCodes.length) throw error;
+        // Codes were generated already: they are answered, with this part unknown. Not re-sent on a retry with
+        // the same key (each call generates a new code: sending it again is not the same command).
+        const range = `devices ${devicesDone} to ${devicesDone + part.length - 1}`;
+        return { qrCodes, devicesDone, failure: { field: ["input", "devices"], message: `${range}: the call failed without an answer (${(error as Error).message}); a code may or may not have been generated for them, the rest was not sent.`, code: "OUTCOME_UNKNOWN" } };
       }
     }
     return { qrCodes, devicesDone, failure: null };

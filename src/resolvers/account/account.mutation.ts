@@ -208,7 +208,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => AccountPayload, { description: "Creates an account in a residence." })
+  @Mutation(() => AccountPayload, { nullable: true, description: "Creates an account in a residence." })
   @UseMiddleware(Idempotent)
   async accountCreate(@Arg("input", () => AccountCreateInput, { description: "The account." }) input: AccountCreateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
     const check = new InputErrors();
@@ -223,7 +223,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => AccountsCreatePayload, { description: "Creates several accounts at once: all, or none when the vendor rejects one." })
+  @Mutation(() => AccountsCreatePayload, { nullable: true, description: "Creates several accounts at once: all, or none when the vendor rejects one." })
   @UseMiddleware(Idempotent)
   async accountsCreate(@Arg("input", () => AccountsCreateInput, { description: "The accounts." }) input: AccountsCreateInput, @Ctx() ctx: GraphContext): Promise<AccountsCreatePayload> {
     const check = new InputErrors();
@@ -242,7 +242,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => AccountPayload, { description: "Renames an account." })
+  @Mutation(() => AccountPayload, { nullable: true, description: "Renames an account." })
   async accountUpdate(@Arg("input", () => AccountUpdateInput, { description: "The new names." }) input: AccountUpdateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
     const check = new InputErrors();
     const account = check.id(input.account, "input.account", "Account");
@@ -255,7 +255,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => AccountPayload, { description: "Sets an account's password. The password is never logged nor returned." })
+  @Mutation(() => AccountPayload, { nullable: true, description: "Sets an account's password. The password is never logged nor returned." })
   async accountPasswordUpdate(
     @Arg("input", () => AccountPasswordUpdateInput, { description: "The account and its new password." }) input: AccountPasswordUpdateInput,
     @Ctx() ctx: GraphContext,
@@ -272,7 +272,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => DeletePayload, { description: "Deletes accounts of one project (and their credentials)." })
+  @Mutation(() => DeletePayload, { nullable: true, description: "Deletes accounts of one project (and their credentials)." })
   async accountsDelete(@Arg("input", () => AccountsDeleteInput, { description: "The accounts." }) input: AccountsDeleteInput, @Ctx() ctx: GraphContext): Promise<DeletePayload> {
     const check = new InputErrors();
     const ids = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "Account"));
@@ -285,13 +285,13 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => ImportPayload, { description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
+  @Mutation(() => ImportPayload, { nullable: true, description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
   accountsImport(@Arg("input", () => FileImportInput, { description: "The file." }) input: FileImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
     return this.importFile(ctx, input, "accounts");
   }
 
   @RequiresScope("write")
-  @Mutation(() => ImportPayload, { description: "Has the vendor import credentials from a file; answers its task id." })
+  @Mutation(() => ImportPayload, { nullable: true, description: "Has the vendor import credentials from a file; answers its task id." })
   credentialsImport(@Arg("input", () => CredentialsImportInput, { description: "The file." }) input: CredentialsImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
     return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "faces" : "pinCodesAndRfCards");
   }
@@ -311,7 +311,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => CredentialPayload, { description: "Gives an account a PIN code (unique in the project)." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account a PIN code (unique in the project)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
   pinCodeCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the PIN." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
@@ -319,7 +319,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => CredentialPayload, { description: "Gives an account an RF card (unique in the project)." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account an RF card (unique in the project)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
   rfCardCreate(@Arg("input", () => CredentialNumberInput, { description: "The account and the card number." }) input: CredentialNumberInput, @Ctx() ctx: GraphContext) {
@@ -327,7 +327,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => CredentialPayload, { description: "Gives an account a face (one per account)." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account a face (one per account)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
   faceCreate(@Arg("input", () => FaceCreateInput, { description: "The account and its picture." }) input: FaceCreateInput, @Ctx() ctx: GraphContext) {
@@ -360,7 +360,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => CredentialPayload, { description: "Deletes a PIN code, an RF card or a face." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Deletes a PIN code, an RF card or a face." })
   @UseMiddleware(PublishesAccessEvent)
   async credentialDelete(@Arg("input", () => CredentialDeleteInput, { description: "The credential." }) input: CredentialDeleteInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };
@@ -375,7 +375,7 @@ export class AccountMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => CredentialPayload, { description: "Sets the floors an account may reach, replacing those it had." })
+  @Mutation(() => CredentialPayload, { nullable: true, description: "Sets the floors an account may reach, replacing those it had." })
   @UseMiddleware(PublishesAccessEvent)
   async floorAccessUpdate(@Arg("input", () => FloorAccessUpdateInput, { description: "The account and its floors." }) input: FloorAccessUpdateInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };

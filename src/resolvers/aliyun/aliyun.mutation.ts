@@ -1,8 +1,9 @@
 import { PublishesAccessEvent } from "../../events/publish.js";
-import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, Field, ID, Info, InputType, Int, Mutation, ObjectType, registerEnumType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
-import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
-import type { BatchOutcome, CardGrant, PersonInput } from "../../datasources/aliyun/datasource.js";
+import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION, priorAttempt } from "../common/idempotency.js";
+import type { BatchOutcome, BatchPrior, BatchRefusal, CardGrant, PersonInput } from "../../datasources/aliyun/datasource.js";
 import type { AliyunPersonRecord } from "../../datasources/aliyun/model.js";
 import { attempt, InputErrors, MutationPayload, type UserError } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
@@ -166,15 +167,49 @@ export class AliyunPersonPayload extends MutationPayload {
   person!: AliyunPersonRecord | null;
 }
 
-@ObjectType({ description: "The result of a batch of card permissions." })
-export class CardPermissionsPayload extends MutationPayload {
+@ObjectType("BatchRefusal", { description: "A record of a batch the gateway refused." })
+export class BatchRefusalType {
+  @Field(() => Int, { description: "Its index in the input list." })
+  item!: number;
+
+  @Field(() => String, { description: "Why, as the gateway says it." })
+  reason!: string;
+
+  @Field(() => String, { description: "The gateway's code (`RECORD_FAILED` for a record it listed as not done)." })
+  code!: string;
+}
+
+/** What a batch cut into gateway calls did, record by record (indexes into the input list). */
+@ObjectType({ description: "Base of batch payloads." })
+export abstract class BatchPayload extends MutationPayload {
+  @Field(() => [Int], { description: "Indexes of the records the gateway applied." })
+  applied!: number[];
+
+  @Field(() => [BatchRefusalType], { description: "Records the gateway refused, with its reasons: a retry with the same `idempotencyKey` does not send them again." })
+  refused!: BatchRefusal[];
+
+  @Field(() => [Int], {
+    description:
+      "Indexes whose outcome is unknown: their call failed without an answer (5xx, timeout), so the gateway may or may not have applied them. A retry with the same `idempotencyKey` sends them again (setting or removing a permission twice leaves the same state).",
+  })
+  unknown!: number[];
+
+  @Field(() => [Int], { description: "Indexes not sent: after a call failed without an answer the rest of the batch is not sent. A retry with the same `idempotencyKey` sends them." })
+  notSent!: number[];
+
+  @Field(() => Boolean, { description: "True when every record was applied or refused; false when some are `unknown` or `notSent` (a retry with the same `idempotencyKey` sends only those)." })
+  complete!: boolean;
+}
+
+@ObjectType({ description: "The result of a batch of card permissions, record by record (indexes into `input.permissions`)." })
+export class CardPermissionsPayload extends BatchPayload {
   @Field(() => Int, { description: "How many permissions were carried out." })
   succeeded!: number;
 
   @Field(() => Int, { description: "How many the gateway reported as failed (each in `userErrors`, naming its index)." })
   failed!: number;
 
-  @Field(() => Int, { description: "Gateway calls made (the batch is cut 1000 a call)." })
+  @Field(() => Int, { description: "Gateway calls made (the batch is cut 1000 a call; a retry counts its own calls on top of the first's)." })
   calls!: number;
 
   @Field(() => [AliyunPerson], { description: "Persons created first, for accounts that had none." })
@@ -190,8 +225,8 @@ export class QrCodePayload extends MutationPayload {
   devices!: string[];
 }
 
-@ObjectType({ description: "The result of `doorPasswordsSet`." })
-export class DoorPasswordsPayload extends MutationPayload {
+@ObjectType({ description: "The result of `doorPasswordsSet`, record by record (indexes into `input.passwords`)." })
+export class DoorPasswordsPayload extends BatchPayload {
   @Field(() => Int, { description: "Passwords set." })
   succeeded!: number;
 
@@ -203,7 +238,43 @@ export class DoorPasswordsPayload extends MutationPayload {
 }
 
 /** A batch outcome of the data source as a payload's counts and user errors. */
-const outcome = (o: BatchOutcome) => ({ userErrors: o.failures, succeeded: o.succeeded, failed: o.failed, calls: o.calls });
+const outcome = (o: BatchOutcome) => ({
+  userErrors: o.failures,
+  succeeded: o.succeeded,
+  failed: o.failed,
+  calls: o.calls,
+  applied: o.applied,
+  refused: o.refused,
+  unknown: o.unknown,
+  notSent: o.notSent,
+  complete: o.complete,
+});
+
+/** A card-permissions payload for a batch that sent nothing (its input was refused). */
+const emptyBatch = (userErrors: UserError[]): DoorPasswordsPayload => ({ userErrors, succeeded: 0, failed: 0, calls: 0, applied: [], refused: [], unknown: [], notSent: [], complete: true });
+const nothingSent = (userErrors: UserError[]): CardPermissionsPayload => ({ ...emptyBatch(userErrors), personsCreated: [] });
+
+/**
+ * A batch's payload, merged with the earlier attempt's of the same idempotency key: what it applied or refused
+ * stays, with its refusals' user errors; unknown / not sent are this attempt's.
+ */
+function cardsPayload(o: BatchOutcome & { personsCreated?: AliyunPersonRecord[] }, prior?: CardPermissionsPayload & BatchPrior): CardPermissionsPayload {
+  const applied = [...(prior?.applied ?? []), ...o.applied].sort((a, b) => a - b);
+  const refused = [...(prior?.refused ?? []), ...o.refused].sort((a, b) => a.item - b.item);
+  const kept = (prior?.userErrors ?? []).filter((e) => e.code !== "OUTCOME_UNKNOWN");
+  return {
+    userErrors: [...kept, ...o.failures],
+    succeeded: applied.length,
+    failed: refused.length,
+    calls: (prior?.calls ?? 0) + o.calls,
+    personsCreated: [...(prior?.personsCreated ?? []), ...(o.personsCreated ?? [])],
+    applied,
+    refused,
+    unknown: o.unknown,
+    notSent: o.notSent,
+    complete: o.complete,
+  };
+}
 
 @Resolver()
 export class AliyunMutationResolver {
@@ -221,7 +292,7 @@ export class AliyunMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => AliyunPersonPayload, { description: "Creates or updates an Aliyun person." })
+  @Mutation(() => AliyunPersonPayload, { nullable: true, description: "Creates or updates an Aliyun person." })
   async aliyunPersonUpsert(@Arg("input", () => AliyunPersonUpsertInput, { description: "The person." }) input: AliyunPersonUpsertInput, @Ctx() ctx: GraphContext): Promise<AliyunPersonPayload> {
     const check = new InputErrors();
     const person = this.person(check, input.person, "input.person");
@@ -233,7 +304,7 @@ export class AliyunMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => AliyunPersonPayload, { description: "Deletes an Aliyun person and its permissions." })
+  @Mutation(() => AliyunPersonPayload, { nullable: true, description: "Deletes an Aliyun person and its permissions." })
   async aliyunPersonDelete(@Arg("input", () => AliyunPersonDeleteInput, { description: "The person." }) input: AliyunPersonDeleteInput, @Ctx() ctx: GraphContext): Promise<AliyunPersonPayload> {
     const check = new InputErrors();
     const person = this.person(check, input.person, "input.person");
@@ -257,30 +328,43 @@ export class AliyunMutationResolver {
 
   @RequiresScope("write")
   @Mutation(() => CardPermissionsPayload, {
+    nullable: true,
     description:
-      "Grants card permissions, any number (`/entrance/paas/perm/card/batchmodify`, 1000 a call). Accounts without an Aliyun person get one first. Records the gateway could not apply are in `userErrors`.",
+      "Grants card permissions, any number (`/entrance/paas/perm/card/batchmodify`, 1000 a call). Accounts without an Aliyun person get one first. Reports, record by record, what was applied, refused (also in `userErrors`), unknown and not sent; a retry with the same `idempotencyKey` sends only what is not known to be applied.",
   })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
-  async cardPermissionsGrant(@Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput, @Ctx() ctx: GraphContext): Promise<CardPermissionsPayload> {
+  async cardPermissionsGrant(
+    @Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput,
+    @Ctx() ctx: GraphContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<CardPermissionsPayload> {
     const { check, grants } = this.checkPermissions(input);
-    if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0, personsCreated: [] };
-    const result = await ctx.aliyun.grantCards(grants);
-    return { ...outcome(result), personsCreated: result.personsCreated };
+    if (!check.ok) return nothingSent(check.errors);
+    const prior = priorAttempt<CardPermissionsPayload & BatchPrior>(ctx, info);
+    return cardsPayload(await ctx.aliyun.grantCards(grants, prior), prior);
   }
 
   @RequiresScope("write")
-  @Mutation(() => CardPermissionsPayload, { description: "Revokes card permissions, any number (`/entrance/paas/perm/card/batchdelete`, 1000 a call)." })
+  @Mutation(() => CardPermissionsPayload, {
+    nullable: true,
+    description: "Revokes card permissions, any number (`/entrance/paas/perm/card/batchdelete`, 1000 a call). Reports, record by record, what was applied, refused, unknown and not sent.",
+  })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
-  async cardPermissionsRevoke(@Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput, @Ctx() ctx: GraphContext): Promise<CardPermissionsPayload> {
+  async cardPermissionsRevoke(
+    @Arg("input", () => CardPermissionsInput, { description: "The permissions." }) input: CardPermissionsInput,
+    @Ctx() ctx: GraphContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<CardPermissionsPayload> {
     const { check, grants } = this.checkPermissions(input);
-    if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0, personsCreated: [] };
-    return { ...outcome(await ctx.aliyun.revokeCards(grants)), personsCreated: [] };
+    if (!check.ok) return nothingSent(check.errors);
+    const prior = priorAttempt<CardPermissionsPayload & BatchPrior>(ctx, info);
+    return cardsPayload(await ctx.aliyun.revokeCards(grants, prior), prior);
   }
 
   @RequiresScope("write")
-  @Mutation(() => QrCodePayload, { description: "Generates a QR code for a person; give it permissions with `qrCodePermissionsSet`." })
+  @Mutation(() => QrCodePayload, { nullable: true, description: "Generates a QR code for a person; give it permissions with `qrCodePermissionsSet`." })
   @UseMiddleware(Idempotent)
   async qrCodeGenerate(@Arg("input", () => QrCodeGenerateInput, { description: "The person." }) input: QrCodeGenerateInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
@@ -304,7 +388,7 @@ export class AliyunMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => QrCodePayload, { description: "Gives a QR code permissions on devices, with validity and scan limits." })
+  @Mutation(() => QrCodePayload, { nullable: true, description: "Gives a QR code permissions on devices, with validity and scan limits." })
   @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsSet(@Arg("input", () => QrCodePermissionsSetInput, { description: "The code and devices." }) input: QrCodePermissionsSetInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
@@ -322,7 +406,7 @@ export class AliyunMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => QrCodePayload, { description: "Removes a QR code's permissions on devices." })
+  @Mutation(() => QrCodePayload, { nullable: true, description: "Removes a QR code's permissions on devices." })
   @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsRemove(@Arg("input", () => QrCodePermissionsRemoveInput, { description: "The code and devices." }) input: QrCodePermissionsRemoveInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
@@ -338,6 +422,7 @@ export class AliyunMutationResolver {
 
   @RequiresScope("write")
   @Mutation(() => QrCodePayload, {
+    nullable: true,
     description:
       "Generates a QR code and gives it permissions in one call (the gateway's legacy path): at most 24 hours of validity, starting now or later. More than 500 devices get one code per 500.",
   })
@@ -361,7 +446,7 @@ export class AliyunMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => DoorPasswordsPayload, { description: "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call)." })
+  @Mutation(() => DoorPasswordsPayload, { nullable: true, description: "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call)." })
   @UseMiddleware(PublishesAccessEvent)
   async doorPasswordsSet(@Arg("input", () => DoorPasswordsSetInput, { description: "The passwords." }) input: DoorPasswordsSetInput, @Ctx() ctx: GraphContext): Promise<DoorPasswordsPayload> {
     const check = new InputErrors();
@@ -374,7 +459,7 @@ export class AliyunMutationResolver {
       if (!p.password || p.password.length > 255) check.add(`${at}.password`, `${at}.password must be 1 to 255 characters`, p.password ? "TOO_LONG" : "REQUIRED");
       return person && iotId ? [{ person, iotId, number: p.number, password: p.password, expiresAt: p.expiresAt }] : [];
     });
-    if (!check.ok) return { userErrors: check.errors, succeeded: 0, failed: 0, calls: 0 };
+    if (!check.ok) return emptyBatch(check.errors);
     return outcome(await ctx.aliyun.setPasswords(passwords));
   }
 }

@@ -54,6 +54,10 @@ function unknownOutcome(info: GraphQLResolveInfo): unknown {
  * - The running call holds a short lease (IDEMPOTENCY_LEASE_MS, longer than the vendor timeouts), renewed while it
  *   runs. A repeat that finds the lease expired (the instance died) learns the outcome is `UNKNOWN`.
  * - A first attempt that fails with an error (not a payload) frees the key, so the caller can try again.
+ * - A batch payload with `complete: false` (some records `unknown` or `notSent`) is resumed by a retry with the
+ *   same key: the retry claims `<key>:resume:<n>` (so two retries do not both send the rest), the resolver reads
+ *   the earlier payload with {@link priorAttempt} and sends only what it did not apply or refuse, and the merged
+ *   payload becomes the key's record.
  * - The record holds an HMAC of the input and the payload sealed with a key derived from the idempotency key: no
  *   PIN, card number or credential in clear.
  */
@@ -69,46 +73,90 @@ export const Idempotent: MiddlewareFn<GraphContext> = async ({ args, context, in
   const { idempotencyKey: _key, ...rest } = input!;
   const inputHash = createHmac("sha256", secret).update(stableStringify(rest)).digest("hex");
   const owner = randomBytes(16).toString("hex");
+  const done = (k: string, payload: unknown): IdempotencyRecord => ({ owner, state: "done", input: inputHash, payload: sealer.seal(JSON.stringify(payload ?? null), k) });
 
-  if (await store.claim(key, { owner, state: "pending", input: inputHash } satisfies IdempotencyRecord, windowMs, leaseMs)) {
-    const renewal = setInterval(() => store.renew(key, owner, leaseMs).catch(() => {}), Math.max(100, Math.floor(leaseMs / 3)));
-    renewal.unref();
-    let payload: unknown;
-    try {
-      payload = await next();
-    } catch (error) {
+  /**
+   * Runs the mutation under `k`: the key itself, or (to resume an incomplete batch) `key:resume:<n>`, claimed like
+   * the key so that two retries of one incomplete batch do not both send its rest. A resumed run's payload becomes
+   * the key's record too, so the next retry resumes from there.
+   */
+  const run = async (k: string, prior?: IncompleteBatch): Promise<unknown> => {
+    if (await store.claim(k, { owner, state: "pending", input: inputHash } satisfies IdempotencyRecord, windowMs, leaseMs)) {
+      const renewal = setInterval(() => store.renew(k, owner, leaseMs).catch(() => {}), Math.max(100, Math.floor(leaseMs / 3)));
+      renewal.unref();
+      let payload: unknown;
+      if (prior) priorAttempts(context).set(responseKey(info), prior);
+      try {
+        payload = await next();
+      } catch (error) {
+        clearInterval(renewal);
+        await store.release(k, owner).catch(() => {});
+        throw error;
+      } finally {
+        priorAttempts(context).delete(responseKey(info));
+      }
       clearInterval(renewal);
-      await store.release(key, owner).catch(() => {});
-      throw error;
+      if (prior && payload && typeof payload === "object") payload = { ...payload, resumes: (prior.resumes ?? 0) + 1 };
+      // Stored as JSON: what a repeat answers is the first payload's data, through the same field resolvers.
+      const lost = () => context.logger.warn("idempotent mutation ran but its outcome could not be recorded: a repeat will answer UNKNOWN", { mutation: info.fieldName });
+      if (prior) await store.finish(key, done(key, payload), windowMs).catch(lost);
+      await store.finish(k, done(k, payload), windowMs).catch(lost);
+      context.logger.info("idempotent mutation", { mutation: info.fieldName, repeat: false, resumed: Boolean(prior) });
+      return payload;
     }
-    clearInterval(renewal);
-    // Stored as JSON: what a repeat answers is the first payload's data, through the same field resolvers.
-    await store
-      .finish(key, { owner, state: "done", input: inputHash, payload: sealer.seal(JSON.stringify(payload ?? null), key) } satisfies IdempotencyRecord, windowMs)
-      .catch(() => context.logger.warn("idempotent mutation ran but its outcome could not be recorded: a repeat will answer UNKNOWN", { mutation: info.fieldName }));
-    context.logger.info("idempotent mutation", { mutation: info.fieldName, repeat: false });
-    return payload;
-  }
 
-  for (let waited = 0; ; waited += 100) {
-    const found = await store.look(key);
-    if (!found) return Idempotent({ args, context, info, root: undefined }, next); // freed meanwhile: claim anew
-    const { record } = found;
-    if (record.input !== inputHash) throw new LimitError("This idempotencyKey was used with a different input", "IDEMPOTENCY_KEY_REUSED", 409);
-    if (record.state === "done") {
-      const opened = record.payload ? sealer.open(record.payload, key) : undefined;
-      if (opened === undefined) throw new LimitError("This idempotencyKey's recorded outcome cannot be read", "IDEMPOTENCY_OUTCOME_UNKNOWN", 409);
-      context.logger.info("idempotent mutation", { mutation: info.fieldName, repeat: true });
-      return JSON.parse(opened);
+    for (let waited = 0; ; waited += 100) {
+      const found = await store.look(k);
+      if (!found) return run(k, prior); // freed meanwhile: claim anew
+      const { record } = found;
+      if (record.input !== inputHash) throw new LimitError("This idempotencyKey was used with a different input", "IDEMPOTENCY_KEY_REUSED", 409);
+      if (record.state === "done") {
+        const opened = record.payload ? sealer.open(record.payload, k) : undefined;
+        if (opened === undefined) throw new LimitError("This idempotencyKey's recorded outcome cannot be read", "IDEMPOTENCY_OUTCOME_UNKNOWN", 409);
+        const payload = JSON.parse(opened) as unknown;
+        if (k === key && isIncompleteBatch(payload)) return run(`${key}:resume:${payload.resumes ?? 0}`, payload);
+        context.logger.info("idempotent mutation", { mutation: info.fieldName, repeat: true });
+        return payload;
+      }
+      if (!found.leased) {
+        context.logger.warn("idempotent mutation: the first call's lease expired before it recorded an outcome", { mutation: info.fieldName });
+        return unknownOutcome(info);
+      }
+      if (waited >= WAIT_FOR_FIRST_MS) throw new LimitError("The first call with this idempotencyKey is still running; try again shortly", "IDEMPOTENCY_IN_PROGRESS", 409);
+      await sleep(100);
     }
-    if (!found.leased) {
-      context.logger.warn("idempotent mutation: the first call's lease expired before it recorded an outcome", { mutation: info.fieldName });
-      return unknownOutcome(info);
-    }
-    if (waited >= WAIT_FOR_FIRST_MS) throw new LimitError("The first call with this idempotencyKey is still running; try again shortly", "IDEMPOTENCY_IN_PROGRESS", 409);
-    await sleep(100);
-  }
+  };
+  return run(key);
 };
+
+/** A recorded batch payload some of whose records are not known to be applied or refused (`complete: false`). */
+interface IncompleteBatch {
+  complete: false;
+  applied: number[];
+  refused: { item: number }[];
+  resumes?: number;
+}
+
+function isIncompleteBatch(payload: unknown): payload is IncompleteBatch {
+  const p = payload as Partial<IncompleteBatch> | null;
+  return !!p && typeof p === "object" && p.complete === false && Array.isArray(p.applied) && Array.isArray(p.refused);
+}
+
+const responseKey = (info: GraphQLResolveInfo) => String(info.path.key);
+const PRIOR = new WeakMap<GraphContext, Map<string, IncompleteBatch>>();
+function priorAttempts(context: GraphContext): Map<string, IncompleteBatch> {
+  let map = PRIOR.get(context);
+  if (!map) PRIOR.set(context, (map = new Map()));
+  return map;
+}
+
+/**
+ * For a batch mutation resumed by a retry with the same idempotency key: the earlier attempt's payload (what it
+ * applied and refused is not sent again). Undefined on a first call.
+ */
+export function priorAttempt<T>(context: GraphContext, info: GraphQLResolveInfo): T | undefined {
+  return PRIOR.get(context)?.get(responseKey(info)) as T | undefined;
+}
 
 /** The field every idempotent mutation's input carries. */
 export const IDEMPOTENCY_KEY_DESCRIPTION =

@@ -108,6 +108,7 @@ const vendor_id = (type: string, uuid: string) => (type === "AkuvoxDevice" ? uui
 export class DeviceMutationResolver {
   @RequiresScope("door:open")
   @Mutation(() => DoorOpenPayload, {
+    nullable: true,
     description:
       "Opens a door now: `trigger_akuvox_remote_open_door` for an Akuvox device, the gateway's `remoteOpen` for an Aliyun one. Never retried; every call writes one audit log line.",
   })
@@ -176,7 +177,7 @@ export class DeviceMutationResolver {
   }
 
   @RequiresScope("door:open")
-  @Mutation(() => KeepOpenSetPayload, { description: "Keeps an Aliyun door open, or stops (`/entrance/paas/keepopen/set`)." })
+  @Mutation(() => KeepOpenSetPayload, { nullable: true, description: "Keeps an Aliyun door open, or stops (`/entrance/paas/keepopen/set`)." })
   @UseMiddleware(PublishesAccessEvent)
   async keepOpenSet(@Arg("input", () => KeepOpenSetInput, { description: "The door and the state." }) input: KeepOpenSetInput, @Ctx() ctx: GraphContext): Promise<KeepOpenSetPayload> {
     const check = new InputErrors();
@@ -187,7 +188,7 @@ export class DeviceMutationResolver {
   }
 
   @RequiresScope("read")
-  @Mutation(() => DevicePermissionCheckPayload, { description: "Asks the vendor whether a residence may use devices, by MAC (`check_akuvox_device_permission`)." })
+  @Mutation(() => DevicePermissionCheckPayload, { nullable: true, description: "Asks the vendor whether a residence may use devices, by MAC (`check_akuvox_device_permission`)." })
   async devicePermissionCheck(
     @Arg("input", () => DevicePermissionCheckInput, { description: "The residence and the MACs." }) input: DevicePermissionCheckInput,
     @Ctx() ctx: GraphContext,

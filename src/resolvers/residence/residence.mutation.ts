@@ -80,7 +80,7 @@ export class OpenDoorConfigUpdatePayload extends MutationPayload {
 @Resolver()
 export class ResidenceMutationResolver {
   @RequiresScope("write")
-  @Mutation(() => ResidenceTempKeyCreatePayload, { description: "Creates a temporary door code for a residence." })
+  @Mutation(() => ResidenceTempKeyCreatePayload, { nullable: true, description: "Creates a temporary door code for a residence." })
   @UseMiddleware(Idempotent)
   async residenceTempKeyCreate(
     @Arg("input", () => ResidenceTempKeyCreateInput, { description: "The code to create." }) input: ResidenceTempKeyCreateInput,
@@ -101,7 +101,7 @@ export class ResidenceMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => ResidenceTempKeysDeletePayload, { description: "Deletes temporary door codes of one residence." })
+  @Mutation(() => ResidenceTempKeysDeletePayload, { nullable: true, description: "Deletes temporary door codes of one residence." })
   async residenceTempKeysDelete(
     @Arg("input", () => ResidenceTempKeysDeleteInput, { description: "The codes to delete." }) input: ResidenceTempKeysDeleteInput,
     @Ctx() ctx: GraphContext,
@@ -127,6 +127,7 @@ export class ResidenceMutationResolver {
 
   @RequiresScope("write")
   @Mutation(() => OpenDoorConfigUpdatePayload, {
+    nullable: true,
     description:
       "Changes a residence's open-door settings: private key, NFC, Bluetooth, face file. Each setting is one vendor command, sent in that order; the first rejection stops the rest (`changed` says what was done).",
   })

@@ -82,7 +82,7 @@ export class VisitorTempKeysDeletePayload extends MutationPayload {
 @Resolver()
 export class VisitorTempKeyMutationResolver {
   @RequiresScope("write")
-  @Mutation(() => VisitorTempKeyCreatePayload, { description: "Creates a visitor key for a residence on chosen devices and doors." })
+  @Mutation(() => VisitorTempKeyCreatePayload, { nullable: true, description: "Creates a visitor key for a residence on chosen devices and doors." })
   @UseMiddleware(Idempotent)
   async visitorTempKeyCreate(
     @Arg("input", () => VisitorTempKeyCreateInput, { description: "The key to create." }) input: VisitorTempKeyCreateInput,
@@ -149,7 +149,7 @@ export class VisitorTempKeyMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => VisitorTempKeysDeletePayload, { description: "Deletes visitor keys: one, or many of one project at once." })
+  @Mutation(() => VisitorTempKeysDeletePayload, { nullable: true, description: "Deletes visitor keys: one, or many of one project at once." })
   async visitorTempKeysDelete(
     @Arg("input", () => VisitorTempKeysDeleteInput, { description: "The keys to delete." }) input: VisitorTempKeysDeleteInput,
     @Ctx() ctx: GraphContext,
