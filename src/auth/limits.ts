@@ -43,6 +43,12 @@ export interface OperationMeasure {
   cost: number;
 }
 
+/**
+ * Root list fields whose size is an argument's: `_entities` resolves one object per representation and `nodes` one
+ * per ID, so each is counted (a gateway's 5,000 references cost 5,000, not `listSize`).
+ */
+const LIST_SIZE_ARGUMENTS: Record<string, string> = { _entities: "representations", nodes: "ids" };
+
 export function measure(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, listSize: number): OperationMeasure {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
@@ -55,6 +61,14 @@ export function measure(schema: GraphQLSchema, document: DocumentNode, operation
     const arg = node.arguments?.find((a) => a.name.value === "first")?.value;
     const value = arg?.kind === Kind.INT ? Number(arg.value) : arg?.kind === Kind.VARIABLE ? Number(variables[arg.name.value]) : NaN;
     return Number.isFinite(value) && value > 0 ? Math.min(value, 100) : undefined;
+  };
+
+  /** The length of a list argument (a literal list, or a variable holding one); undefined when it is neither. */
+  const listArgLength = (node: FieldNode, name: string): number | undefined => {
+    const arg = node.arguments?.find((a) => a.name.value === name)?.value;
+    if (arg?.kind === Kind.LIST) return arg.values.length;
+    const value = arg?.kind === Kind.VARIABLE ? variables[arg.name.value] : undefined;
+    return Array.isArray(value) ? value.length : undefined;
   };
 
   /**
@@ -72,7 +86,8 @@ export function measure(schema: GraphQLSchema, document: DocumentNode, operation
         const field = fieldsOf(type)[s.name.value];
         const unwrapped = field ? (isNonNullType(field.type) ? field.type.ofType : field.type) : undefined;
         const isList = unwrapped ? isListType(unwrapped) : false;
-        const count = isList ? (pageSize ?? listSize) : 1;
+        const sizedBy = level === 1 ? LIST_SIZE_ARGUMENTS[s.name.value] : undefined;
+        const count = isList ? ((sizedBy ? listArgLength(s, sizedBy) : undefined) ?? pageSize ?? listSize) : 1;
         const takesFirst = field?.args.some((a) => a.name === "first") ?? false;
         const childPage = !isList && takesFirst ? (firstOf(s) ?? 20) : undefined;
         const below = s.selectionSet ? walk(s.selectionSet, field ? getNamedType(field.type) : undefined, level + 1, seen, childPage) : 0;

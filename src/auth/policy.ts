@@ -1,7 +1,9 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getArgumentValues,
+  getVariableValues,
   Kind,
+  type OperationTypeNode,
   type DocumentNode,
   type FieldNode,
   type GraphQLSchema,
@@ -14,26 +16,32 @@ import { fromGlobalId } from "../lib/global-id.js";
 import type { SiteMap } from "../site-map.js";
 import type { Scope } from "./api-keys.js";
 import { allows } from "./caller.js";
+import { declaredScope } from "./scope.js";
 
-/** Mutations that open doors need `door:open`; a check that changes nothing needs `read`; the rest `write`. */
-export const DOOR_MUTATIONS = new Set(["doorOpen", "keepOpenSet"]);
-export const READ_MUTATIONS = new Set(["devicePermissionCheck"]);
 /**
- * Access events (src/events, issue 17): `Query.accessEvents` and `Subscription.accessEvents` need `read` on the
- * asked project (the default above; checked again where the log is read, `src/events/access.ts`, because
- * graphql-ws and graphql-sse do not pass through this plugin). Capture pictures in events need `events:pictures`
- * too: without it `thumbnailUrl` / `pictureUrl` are null.
+ * Access events (src/events, issue 17): `Query.accessEvents` and `Subscription.accessEvents` declare `read` (on the
+ * asked project; checked again where the log is read, `src/events/access.ts`, because graphql-ws and graphql-sse
+ * do not pass through this plugin). Capture pictures in events need `events:pictures` too: without it
+ * `thumbnailUrl` / `pictureUrl` are null.
  */
 export const EVENT_SCOPES = { accessEvents: "read", accessEventPictures: "events:pictures" } as const satisfies Record<string, Scope>;
 
 /** Root fields over site-wide Aliyun persons: for keys that may touch every project. */
 const SITE_WIDE_FIELDS = new Set(["aliyunPerson", "aliyunPersons"]);
 
-export function scopeOf(operation: "query" | "mutation" | "subscription", field: string): Scope {
-  if (operation !== "mutation") return "read";
-  if (DOOR_MUTATIONS.has(field)) return "door:open";
-  return READ_MUTATIONS.has(field) ? "read" : "write";
+const rootType = (schema: GraphQLSchema, operation: OperationTypeNode | "query" | "mutation" | "subscription") =>
+  operation === "mutation" ? schema.getMutationType() : operation === "subscription" ? schema.getSubscriptionType() : schema.getQueryType();
+
+/**
+ * The scope a root field declares on itself (`@RequiresScope` on its resolver, src/auth/scope.ts; `read` for
+ * federation's `_entities` / `_service`); undefined for a field that declares none, which is refused.
+ */
+export function scopeOf(schema: GraphQLSchema, operation: "query" | "mutation" | "subscription", field: string): Scope | undefined {
+  return declaredScope(rootType(schema, operation)?.getFields()[field]);
 }
+
+/** A refusal of the whole operation, before execution: HTTP 403 (a field refused during execution stays 200). */
+const refuse = (message: string) => new ForbiddenError(message, { http: { status: 403 } });
 
 /** Root fields of an operation, through inline fragments and fragment spreads. */
 function rootFields(selectionSet: SelectionSetNode, document: DocumentNode): FieldNode[] {
@@ -83,31 +91,65 @@ export function authorize(siteMap: SiteMap): ApolloServerPlugin<GraphContext> {
             if (!operation || vendorFields.length > 0) throw new UnauthenticatedError();
             return;
           }
-          if (!operation || caller.kind !== "api-key") return;
-          checkApiKey(contextValue, operation, vendorFields, schema, request.variables ?? {}, siteMap);
+          if (!operation) return;
+          // Every root field states its scope; one that does not is refused, whoever calls.
+          const scoped = vendorFields.map((field) => {
+            const scope = scopeOf(schema, operation.operation, field.name.value);
+            if (!scope) throw refuse(`${field.name.value} declares no scope: it is refused until it does`);
+            return { field, scope };
+          });
+          if (caller.kind !== "api-key") return;
+          checkApiKey(contextValue, operation, scoped, schema, request.variables, siteMap);
+        },
+        async willSendResponse({ response }) {
+          if (response.body.kind !== "single" || response.http.status) return;
+          const status = statusOfRefusal(response.body.singleResult);
+          if (status) response.http.status = status;
         },
       };
     },
   };
 }
 
+/**
+ * The HTTP status of an operation the data layer refused as a whole: nothing answered (no data, or every root
+ * field null) and every error a `FORBIDDEN` (403) or every one an `UNAUTHENTICATED` (401). An operation refused
+ * only in part keeps 200, with its partial data and the errors at their paths.
+ */
+export function statusOfRefusal(result: { data?: Record<string, unknown> | null; errors?: readonly { extensions?: Record<string, unknown> }[] }): 401 | 403 | undefined {
+  const codes = new Set((result.errors ?? []).map((e) => e.extensions?.code));
+  const nothingAnswered = !result.data || Object.values(result.data).every((v) => v === null);
+  if (!nothingAnswered || codes.size !== 1) return undefined;
+  return codes.has("FORBIDDEN") ? 403 : codes.has("UNAUTHENTICATED") ? 401 : undefined;
+}
+
+/**
+ * The API key's scopes and projects, on the argument values that will execute: the request's variables coerced
+ * as execution coerces them (defaults of omitted variables included), so a defaulted variable is checked too.
+ */
 function checkApiKey(
   ctx: GraphContext,
   operation: OperationDefinitionNode,
-  fields: FieldNode[],
+  fields: { field: FieldNode; scope: Scope }[],
   schema: GraphQLSchema,
-  variables: Record<string, unknown>,
+  rawVariables: Record<string, unknown> | undefined,
   siteMap: SiteMap,
 ): void {
   const caller = ctx.caller;
   const key = caller.apiKey!;
-  const root = operation.operation === "mutation" ? schema.getMutationType() : schema.getQueryType();
-  for (const field of fields) {
+  const root = rootType(schema, operation.operation);
+  for (const { field, scope } of fields) {
     const name = field.name.value;
-    const scope = scopeOf(operation.operation, name);
-    if (!allows(caller, scope)) throw new ForbiddenError(`The API key "${key.name}" lacks the "${scope}" scope needed by ${name}`);
-    if (key.projects === "*") continue;
-    if (SITE_WIDE_FIELDS.has(name)) throw new ForbiddenError(`${name} reads site-wide Aliyun data: the API key "${key.name}" is limited to some projects`);
+    if (!allows(caller, scope)) throw refuse(`The API key "${key.name}" lacks the "${scope}" scope needed by ${name}`);
+  }
+  if (key.projects === "*") return;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  // Variables that cannot be coerced stop execution before any resolver runs (answered as BAD_USER_INPUT there).
+  if (coerced.errors) return;
+  const variables = coerced.coerced;
+  for (const { field, scope } of fields) {
+    const name = field.name.value;
+    if (SITE_WIDE_FIELDS.has(name)) throw refuse(`${name} reads site-wide Aliyun data: the API key "${key.name}" is limited to some projects`);
     const definition = root?.getFields()[name];
     if (!definition) continue;
     let args: Record<string, unknown>;
@@ -118,7 +160,7 @@ function checkApiKey(
     }
     for (const project of projectsReferenced(args, siteMap)) {
       if (project === null || !allows(caller, scope, project)) {
-        throw new ForbiddenError(
+        throw refuse(
           project === null
             ? `${name} refers to site-wide data the API key "${key.name}" may not touch`
             : `The API key "${key.name}" may not touch project ${project}`,

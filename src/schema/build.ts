@@ -4,9 +4,11 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/ind
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { graphql, lexicographicSortSchema, parse, printSchema, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
+import type { Scope } from "../auth/api-keys.js";
+import { declaredScope } from "../auth/scope.js";
 import type { GraphContext } from "../context.js";
-import { nodeFetcher } from "../resolvers/common/node.resolver.js";
-import { projectRef } from "../resolvers/common/refs.js";
+import { BadUserInputError } from "../errors.js";
+import { MAX_NODES, nodeFetcher } from "../resolvers/common/node.resolver.js";
 import "../resolvers/common/enums.js";
 import { AccessGroupResolver, AccountResolver, FaceResolver, FloorAccessResolver, PinCodeResolver, RfCardResolver } from "../resolvers/account/account.resolver.js";
 import { AccountAliyunResolver, AliyunDeviceResolver, AliyunPersonResolver, AliyunQueryResolver, CardPermissionResolver } from "../resolvers/aliyun/aliyun.resolver.js";
@@ -110,12 +112,51 @@ async function resolveReference(ref: Reference, ctx: GraphContext): Promise<obje
     const matches = found && (found.__typename === ref.__typename || (ref.__typename === "Device" && devices.includes(found.__typename ?? "")));
     return matches ? found : null;
   }
-  if (ref.__typename === "Project" && ref.projectId) return projectRef(ref.projectId);
+  if (ref.__typename === "Project" && ref.projectId) return ctx.akubela.project(ref.projectId);
   if (ref.__typename === "AliyunAccessControlDevice" && ref.iotId) return ctx.aliyun.device(ref.iotId);
   return null;
 }
 
 const subgraphs = new Map<boolean, Promise<GraphQLSchema>>();
+
+/**
+ * `_entities` takes at most {@link MAX_NODES} representations, as `nodes` takes at most as many IDs: refused,
+ * naming `representations`, before any is resolved (the query cost counts each one too: src/auth/limits.ts).
+ */
+function limitRepresentations(served: GraphQLSchema): void {
+  const entities = served.getQueryType()?.getFields()._entities;
+  const resolve = entities?.resolve;
+  if (!entities || !resolve) return;
+  entities.resolve = (source, args: { representations?: unknown[] }, context, info) => {
+    const count = args.representations?.length ?? 0;
+    if (count > MAX_NODES) throw new BadUserInputError(`representations takes at most ${MAX_NODES} references (got ${count})`, "representations");
+    return resolve(source, args, context, info);
+  };
+}
+
+/** Federation's own root fields: `_entities` reads objects as `node` does, `_service` reads the SDL. */
+const FEDERATION_SCOPES: Record<string, Scope> = { _entities: "read", _service: "read" };
+
+/**
+ * The served schema is rebuilt from SDL, which carries no extensions: the scope each root field declares on its
+ * resolver (`@RequiresScope`, src/auth/scope.ts) is copied onto the served field, where the policy reads it.
+ */
+function withDeclaredScopes(served: GraphQLSchema, source: GraphQLSchema): GraphQLSchema {
+  const pairs = [
+    [served.getQueryType(), source.getQueryType()],
+    [served.getMutationType(), source.getMutationType()],
+    [served.getSubscriptionType(), source.getSubscriptionType()],
+  ] as const;
+  for (const [to, from] of pairs) {
+    if (!to) continue;
+    const declared = from?.getFields() ?? {};
+    for (const field of Object.values(to.getFields())) {
+      const scope = declaredScope(declared[field.name]) ?? FEDERATION_SCOPES[field.name];
+      if (scope) (field as { extensions: Record<string, unknown> }).extensions = { ...field.extensions, scope };
+    }
+  }
+  return served;
+}
 
 /** `Query.node` / `Query.nodes` left out of a document (a supergraph usually has one owner of `node`). */
 function withoutNodeFields(document: DocumentNode): DocumentNode {
@@ -140,7 +181,9 @@ export function buildServedSchema(options: { omitNode?: boolean } = {}): Promise
       for (const entity of ENTITIES) resolvers[entity] = { ...resolvers[entity], __resolveReference: resolveReference };
       if (omitNode) for (const field of ["node", "nodes"]) delete resolvers.Query?.[field];
       const typeDefs = parse(await subgraphSdl());
-      return buildSubgraphSchema({ typeDefs: omitNode ? withoutNodeFields(typeDefs) : typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+      const served = buildSubgraphSchema({ typeDefs: omitNode ? withoutNodeFields(typeDefs) : typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+      limitRepresentations(served);
+      return withDeclaredScopes(served, schema);
     })();
     subgraphs.set(omitNode, subgraph);
   }

@@ -38,8 +38,8 @@ beforeAll(async () => {
   const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
   const devices = publicDevices(project).map((d) => toGlobalId("AkuvoxDevice", DEMO_PROJECT_ID, d.mac));
   const aliyun = [...stack.aliyun.state.devices.keys()].map((iotId) => toGlobalId("AliyunAccessControlDevice", iotId));
-  // 500 references to the project's devices, as a gateway batching a big list would send them.
-  dueIds = Array.from({ length: 500 }, (_, i) => [...devices, ...aliyun][i % (devices.length + aliyun.length)]);
+  // 100 references to the project's devices (the most one _entities call takes, issue 12), as a gateway batching a big list sends them.
+  dueIds = Array.from({ length: 100 }, (_, i) => [...devices, ...aliyun][i % (devices.length + aliyun.length)]);
 
   const server = new ApolloServer({
     schema: buildSubgraphSchema({
@@ -99,7 +99,7 @@ describe("Apollo Federation 2", () => {
     expect(res.data._service.sdl).toMatch(/interface Device implements Node\s+@key\(fields: "id"\)/);
   });
 
-  it("runs a query across both subgraphs through a real gateway; 500 Device references cost what a direct query costs", async () => {
+  it("runs a query across both subgraphs through a real gateway; 100 Device references cost what a direct query costs", async () => {
     // The gateway forwards the caller's credential (here an API key: the Aliyun fields need one) to each subgraph.
     const client = new GraphQLClient(gateway.url, { headers: { "x-api-key": TEST_API_KEYS.admin.key } });
     stack.sim.clearReceived();
@@ -110,7 +110,7 @@ describe("Apollo Federation 2", () => {
        }`,
       { p: DEMO_PROJECT_ID },
     );
-    expect(data.maintenanceDue).toHaveLength(500);
+    expect(data.maintenanceDue).toHaveLength(100);
     const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
     const first = publicDevices(project)[0];
     expect(data.maintenanceDue[0]).toEqual({ id: dueIds[0], maintenanceTicket: `T-${dueIds[0].slice(-6)}`, name: first.device_name, vendor: "AKUVOX", mac: first.mac });

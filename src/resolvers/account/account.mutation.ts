@@ -7,6 +7,7 @@ import { AccountRole, type AccountRecord, type CredentialsRecord } from "../../d
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
 import { Account } from "./account.type.js";
 import { Credentials, Face, PinCode, RfCard } from "./credentials.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 export enum CredentialImportKind {
   PIN_CODES_AND_RF_CARDS = "PIN_CODES_AND_RF_CARDS",
@@ -206,6 +207,7 @@ export class AccountMutationResolver {
     return { projectId, residenceId, buildingId: buildingId ?? "", firstName: a.firstName.trim(), lastName: a.lastName.trim(), email: a.email.trim(), role: a.role };
   }
 
+  @RequiresScope("write")
   @Mutation(() => AccountPayload, { nullable: true, description: "Creates an account in a residence." })
   @UseMiddleware(Idempotent)
   async accountCreate(@Arg("input", () => AccountCreateInput, { description: "The account." }) input: AccountCreateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
@@ -220,6 +222,7 @@ export class AccountMutationResolver {
     return { userErrors: [], account: created.value ? await ctx.akubela.account(account.projectId, account.residenceId, created.value) : null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => AccountsCreatePayload, { nullable: true, description: "Creates several accounts at once: all, or none when the vendor rejects one." })
   @UseMiddleware(Idempotent)
   async accountsCreate(@Arg("input", () => AccountsCreateInput, { description: "The accounts." }) input: AccountsCreateInput, @Ctx() ctx: GraphContext): Promise<AccountsCreatePayload> {
@@ -238,6 +241,7 @@ export class AccountMutationResolver {
     return { userErrors: [], accounts: accounts.filter((a) => a.email && emails.has(a.email.toLowerCase())) };
   }
 
+  @RequiresScope("write")
   @Mutation(() => AccountPayload, { nullable: true, description: "Renames an account." })
   async accountUpdate(@Arg("input", () => AccountUpdateInput, { description: "The new names." }) input: AccountUpdateInput, @Ctx() ctx: GraphContext): Promise<AccountPayload> {
     const check = new InputErrors();
@@ -250,6 +254,7 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], account: await ctx.akubela.account(p, r, a) } : { userErrors: done.errors, account: null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => AccountPayload, { nullable: true, description: "Sets an account's password. The password is never logged nor returned." })
   async accountPasswordUpdate(
     @Arg("input", () => AccountPasswordUpdateInput, { description: "The account and its new password." }) input: AccountPasswordUpdateInput,
@@ -266,6 +271,7 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], account: await ctx.akubela.account(p, r, a) } : { userErrors: done.errors, account: null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => DeletePayload, { nullable: true, description: "Deletes accounts of one project (and their credentials)." })
   async accountsDelete(@Arg("input", () => AccountsDeleteInput, { description: "The accounts." }) input: AccountsDeleteInput, @Ctx() ctx: GraphContext): Promise<DeletePayload> {
     const check = new InputErrors();
@@ -278,11 +284,13 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
   }
 
+  @RequiresScope("write")
   @Mutation(() => ImportPayload, { nullable: true, description: "Has the vendor import accounts from a file (`import_user_info`); answers its task id." })
   accountsImport(@Arg("input", () => FileImportInput, { description: "The file." }) input: FileImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
     return this.importFile(ctx, input, "accounts");
   }
 
+  @RequiresScope("write")
   @Mutation(() => ImportPayload, { nullable: true, description: "Has the vendor import credentials from a file; answers its task id." })
   credentialsImport(@Arg("input", () => CredentialsImportInput, { description: "The file." }) input: CredentialsImportInput, @Ctx() ctx: GraphContext): Promise<ImportPayload> {
     return this.importFile(ctx, input, input.kind === CredentialImportKind.FACES ? "faces" : "pinCodesAndRfCards");
@@ -302,6 +310,7 @@ export class AccountMutationResolver {
     return done.ok ? { userErrors: [], taskId: done.value } : { userErrors: done.errors, taskId: null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account a PIN code (unique in the project)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
@@ -309,6 +318,7 @@ export class AccountMutationResolver {
     return this.createCredential(ctx, input.account, "pinCode", "input.number", input.number, /^\d{4,8}$/, "be 4 to 8 digits");
   }
 
+  @RequiresScope("write")
   @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account an RF card (unique in the project)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
@@ -316,6 +326,7 @@ export class AccountMutationResolver {
     return this.createCredential(ctx, input.account, "rfCard", "input.number", input.number, /^[0-9A-Fa-f]{4,20}$/, "be 4 to 20 hexadecimal digits");
   }
 
+  @RequiresScope("write")
   @Mutation(() => CredentialPayload, { nullable: true, description: "Gives an account a face (one per account)." })
   @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
@@ -348,6 +359,7 @@ export class AccountMutationResolver {
     return { userErrors: [], pinCode, rfCard, face, credentials };
   }
 
+  @RequiresScope("write")
   @Mutation(() => CredentialPayload, { nullable: true, description: "Deletes a PIN code, an RF card or a face." })
   @UseMiddleware(PublishesAccessEvent)
   async credentialDelete(@Arg("input", () => CredentialDeleteInput, { description: "The credential." }) input: CredentialDeleteInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {
@@ -362,6 +374,7 @@ export class AccountMutationResolver {
     return { userErrors: [], ...none, credentials: await ctx.akubela.accountCredentials(p, r, a) };
   }
 
+  @RequiresScope("write")
   @Mutation(() => CredentialPayload, { nullable: true, description: "Sets the floors an account may reach, replacing those it had." })
   @UseMiddleware(PublishesAccessEvent)
   async floorAccessUpdate(@Arg("input", () => FloorAccessUpdateInput, { description: "The account and its floors." }) input: FloorAccessUpdateInput, @Ctx() ctx: GraphContext): Promise<CredentialPayload> {

@@ -11,15 +11,17 @@ import type {
   RfCardRecord,
 } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
-import { buildingRef, projectRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
+import { buildingRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { Residence } from "../residence/residence.type.js";
 import { Account } from "./account.type.js";
 import { AccessGroup, Credentials, Face, FloorAccess, PinCode, RfCard } from "./credentials.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @Resolver(() => Account)
 export class AccountResolver {
+  @RequiresScope("read")
   @Query(() => Account, { nullable: true, description: "One account by its vendor ids (`get_user_info`); null when unknown." })
   account(
     @Arg("projectId", () => ID, { description: "The vendor's project id." }) projectId: string,
@@ -63,8 +65,8 @@ export class AccountResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the account belongs to." })
-  project(@Root() a: AccountRecord) {
-    return projectRef(a.projectId);
+  project(@Root() a: AccountRecord, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(a.projectId);
   }
 
   @FieldResolver(() => Credentials, {

@@ -8,6 +8,7 @@ import type { AliyunPersonRecord } from "../../datasources/aliyun/model.js";
 import { attempt, InputErrors, MutationPayload, type UserError } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
 import { AliyunPerson } from "./aliyun.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 export enum QrScanScope {
   SHARE = "SHARE",
@@ -290,6 +291,7 @@ export class AliyunMutationResolver {
     return check.id(id, field, "AliyunAccessControlDevice")?.parts[0];
   }
 
+  @RequiresScope("write")
   @Mutation(() => AliyunPersonPayload, { nullable: true, description: "Creates or updates an Aliyun person." })
   async aliyunPersonUpsert(@Arg("input", () => AliyunPersonUpsertInput, { description: "The person." }) input: AliyunPersonUpsertInput, @Ctx() ctx: GraphContext): Promise<AliyunPersonPayload> {
     const check = new InputErrors();
@@ -301,6 +303,7 @@ export class AliyunMutationResolver {
     return done.ok ? { userErrors: [], person: await ctx.aliyun.person(done.value) } : { userErrors: done.errors, person: null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => AliyunPersonPayload, { nullable: true, description: "Deletes an Aliyun person and its permissions." })
   async aliyunPersonDelete(@Arg("input", () => AliyunPersonDeleteInput, { description: "The person." }) input: AliyunPersonDeleteInput, @Ctx() ctx: GraphContext): Promise<AliyunPersonPayload> {
     const check = new InputErrors();
@@ -323,6 +326,7 @@ export class AliyunMutationResolver {
     return { check, grants };
   }
 
+  @RequiresScope("write")
   @Mutation(() => CardPermissionsPayload, {
     nullable: true,
     description:
@@ -341,6 +345,7 @@ export class AliyunMutationResolver {
     return cardsPayload(await ctx.aliyun.grantCards(grants, prior), prior);
   }
 
+  @RequiresScope("write")
   @Mutation(() => CardPermissionsPayload, {
     nullable: true,
     description: "Revokes card permissions, any number (`/entrance/paas/perm/card/batchdelete`, 1000 a call). Reports, record by record, what was applied, refused, unknown and not sent.",
@@ -358,6 +363,7 @@ export class AliyunMutationResolver {
     return cardsPayload(await ctx.aliyun.revokeCards(grants, prior), prior);
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, { nullable: true, description: "Generates a QR code for a person; give it permissions with `qrCodePermissionsSet`." })
   @UseMiddleware(Idempotent)
   async qrCodeGenerate(@Arg("input", () => QrCodeGenerateInput, { description: "The person." }) input: QrCodeGenerateInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
@@ -381,6 +387,7 @@ export class AliyunMutationResolver {
     return { ok, errors };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, { nullable: true, description: "Gives a QR code permissions on devices, with validity and scan limits." })
   @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsSet(@Arg("input", () => QrCodePermissionsSetInput, { description: "The code and devices." }) input: QrCodePermissionsSetInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
@@ -398,6 +405,7 @@ export class AliyunMutationResolver {
     return { userErrors: errors, qrCodes: [qrCode], devices: ok };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, { nullable: true, description: "Removes a QR code's permissions on devices." })
   @UseMiddleware(PublishesAccessEvent)
   async qrCodePermissionsRemove(@Arg("input", () => QrCodePermissionsRemoveInput, { description: "The code and devices." }) input: QrCodePermissionsRemoveInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
@@ -412,6 +420,7 @@ export class AliyunMutationResolver {
     return { userErrors: errors, qrCodes: [qrCode], devices: ok };
   }
 
+  @RequiresScope("write")
   @Mutation(() => QrCodePayload, {
     nullable: true,
     description:
@@ -436,6 +445,7 @@ export class AliyunMutationResolver {
     return { userErrors: failure ? [failure] : [], qrCodes, devices: input.devices.slice(0, devicesDone) };
   }
 
+  @RequiresScope("write")
   @Mutation(() => DoorPasswordsPayload, { nullable: true, description: "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call)." })
   @UseMiddleware(PublishesAccessEvent)
   async doorPasswordsSet(@Arg("input", () => DoorPasswordsSetInput, { description: "The passwords." }) input: DoorPasswordsSetInput, @Ctx() ctx: GraphContext): Promise<DoorPasswordsPayload> {

@@ -6,24 +6,28 @@ import { toGlobalId } from "../../lib/global-id.js";
 import { Account } from "../account/account.type.js";
 import { buildConnection, PageArgs } from "../common/connection.js";
 import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
-import { buildingRef, projectRef, requireVendorId } from "../common/refs.js";
+import { buildingRef, requireVendorId } from "../common/refs.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { AliyunAccessControlDevice, AliyunPerson, AliyunPersonConnection, CardPermission, CardPermissionConnection } from "./aliyun.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @Resolver()
 export class AliyunQueryResolver {
+  @RequiresScope("read")
   @Query(() => AliyunPerson, { nullable: true, description: "An Aliyun person by `identityId` (`/entrance/paas/user/get`); null when the gateway knows none." })
   aliyunPerson(@Arg("identityId", () => ID, { description: "The person's unified identity id." }) identityId: string, @Ctx() ctx: GraphContext) {
     return ctx.aliyun.person(requireVendorId(identityId, "identityId"));
   }
 
+  @RequiresScope("read")
   @Query(() => AliyunPersonConnection, { description: "Every Aliyun person, paged by the gateway (`/entrance/paas/user/query`)." })
   aliyunPersons(@Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const list = ctx.aliyun.persons();
     return buildConnection(page, { slice: (o, c) => list.slice(o, c), total: () => list.total() });
   }
 
+  @RequiresScope("read")
   @Query(() => AliyunAccessControlDevice, {
     description: "An Aliyun access-control device by `iotId`, named by the site map or not. Costs no gateway call by itself.",
   })
@@ -45,8 +49,8 @@ export class AliyunDeviceResolver {
   }
 
   @FieldResolver(() => Project, { nullable: true, description: "The project the site map puts the device in; null for an unmapped device." })
-  project(@Root() d: AliyunDeviceRecord) {
-    return d.projectId ? projectRef(d.projectId) : null;
+  project(@Root() d: AliyunDeviceRecord, @Ctx() ctx: GraphContext) {
+    return d.projectId ? ctx.akubela.project(d.projectId) : null;
   }
 
   @FieldResolver(() => Boolean, { nullable: true, description: "Whether the door is kept open now (`/entrance/paas/keepopen/get`)." })

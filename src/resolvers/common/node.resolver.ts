@@ -3,10 +3,11 @@ import type { GraphContext } from "../../context.js";
 import { BadUserInputError } from "../../errors.js";
 import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
 import { tempKeyDigest } from "../residence/residence.resolver.js";
-import { projectRef } from "./refs.js";
 import { Node } from "./node.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
-const MAX_NODES = 100;
+/** `nodes` takes at most this many IDs, `_entities` as many representations. */
+export const MAX_NODES = 100;
 
 type Fetcher = (parts: string[], ctx: GraphContext) => Promise<object | null> | object | null;
 
@@ -54,6 +55,7 @@ export function nodeFetcher(id: string, field = "id"): (ctx: GraphContext) => Pr
 
 @Resolver()
 export class NodeResolver {
+  @RequiresScope("read")
   @Query(() => Node, {
     nullable: true,
     description:
@@ -63,6 +65,7 @@ export class NodeResolver {
     return nodeFetcher(id)(ctx);
   }
 
+  @RequiresScope("read")
   @Query(() => [Node], {
     nullable: "items",
     description: `Fetches up to ${MAX_NODES} objects by global ID, in the order asked; each is checked as \`node\` checks it (null with a FORBIDDEN error at its index when refused).`,

@@ -1,15 +1,14 @@
-import type { BuildingRecord, ProjectRecord, ResidenceRecord } from "../../datasources/akubela/model.js";
+import type { BuildingRecord, ResidenceRecord } from "../../datasources/akubela/model.js";
 import { BadUserInputError } from "../../errors.js";
 
 /**
  * References to related objects built from ids already at hand, so following a relation costs no vendor call
  * until a field that needs one is selected. A `ResidenceRef` without `residenceNo` is completed lazily from the
- * project's user list.
+ * project's user list. A related project is asked of the data source (`ctx.akubela.project`), which refuses one
+ * the caller may not see.
  */
 export type ResidenceRef = Pick<ResidenceRecord, "__typename" | "projectId" | "residenceId"> & Partial<ResidenceRecord>;
 export type BuildingRef = Pick<BuildingRecord, "__typename" | "projectId" | "buildingId"> & Partial<BuildingRecord>;
-
-export const projectRef = (projectId: string): ProjectRecord => ({ __typename: "Project", projectId });
 
 export const residenceRef = (projectId: string, residenceId: string): ResidenceRef => ({ __typename: "Residence", projectId, residenceId });
 

@@ -9,6 +9,7 @@ import { ForbiddenError, UpstreamError } from "../../errors.js";
 import { AliyunAccessControlDevice } from "../aliyun/aliyun.type.js";
 import { InputErrors, isVendorRejection, MAC, MutationPayload, normaliseMac, rejectionError, attempt } from "../common/mutation.js";
 import { Device } from "./device.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 export enum DoorOpenOutcome {
   OPENED = "OPENED",
@@ -105,6 +106,7 @@ const vendor_id = (type: string, uuid: string) => (type === "AkuvoxDevice" ? uui
 
 @Resolver()
 export class DeviceMutationResolver {
+  @RequiresScope("door:open")
   @Mutation(() => DoorOpenPayload, {
     nullable: true,
     description:
@@ -174,6 +176,7 @@ export class DeviceMutationResolver {
     }
   }
 
+  @RequiresScope("door:open")
   @Mutation(() => KeepOpenSetPayload, { nullable: true, description: "Keeps an Aliyun door open, or stops (`/entrance/paas/keepopen/set`)." })
   @UseMiddleware(PublishesAccessEvent)
   async keepOpenSet(@Arg("input", () => KeepOpenSetInput, { description: "The door and the state." }) input: KeepOpenSetInput, @Ctx() ctx: GraphContext): Promise<KeepOpenSetPayload> {
@@ -184,6 +187,7 @@ export class DeviceMutationResolver {
     return done.ok ? { userErrors: [], device: ctx.aliyun.device(device.parts[0]) } : { userErrors: done.errors, device: null };
   }
 
+  @RequiresScope("read")
   @Mutation(() => DevicePermissionCheckPayload, { nullable: true, description: "Asks the vendor whether a residence may use devices, by MAC (`check_akuvox_device_permission`)." })
   async devicePermissionCheck(
     @Arg("input", () => DevicePermissionCheckInput, { description: "The residence and the MACs." }) input: DevicePermissionCheckInput,

@@ -3,7 +3,7 @@ import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { GraphContext } from "../../context.js";
 import type { AkuvoxDeviceRecord, RelayRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
-import { buildingRef, projectRef, residenceRef } from "../common/refs.js";
+import { buildingRef, residenceRef } from "../common/refs.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { Residence } from "../residence/residence.type.js";
@@ -41,8 +41,8 @@ export class AkuvoxDeviceResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the device belongs to." })
-  project(@Root() d: AkuvoxDeviceRecord) {
-    return projectRef(d.projectId);
+  project(@Root() d: AkuvoxDeviceRecord, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(d.projectId);
   }
 }
 

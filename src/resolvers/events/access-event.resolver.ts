@@ -6,6 +6,7 @@ import type { AccessEventKind as Kind, LoggedAccessEvent } from "../../events/mo
 import { BadUserInputError } from "../../errors.js";
 import { DateTimeScalar } from "../common/scalars.js";
 import { AccessEventKind, AccessLogEvent, AccessLogEventConnection } from "./access-event.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 const MAX_FIRST = 100;
 /** Entries of the log one query scans at most, matching or not: a page of a sparse filter ends there. */
@@ -23,6 +24,7 @@ function filterOf(projectId: string, residenceId: string | null | undefined, kin
 
 @Resolver(() => AccessLogEvent)
 export class AccessEventResolver {
+  @RequiresScope("read")
   @Query(() => AccessLogEventConnection, {
     description:
       "Access events of a project in log order (oldest first), for catch-up and BI: door openings and attempts, calls, device status, and changes made through the graph. Resume with `after: pageInfo.endCursor`; the log keeps EVENTS_RETENTION_HOURS (default 7 days).",
@@ -65,6 +67,7 @@ export class AccessEventResolver {
     };
   }
 
+  @RequiresScope("read")
   @Subscription(() => AccessLogEvent, {
     name: "accessEvents",
     description:

@@ -6,16 +6,18 @@ import type { GraphContext } from "../../context.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { AccountRole } from "../common/enums.js";
 import { buildConnection, connectionOfList, PageArgs } from "../common/connection.js";
-import { projectRef, requireVendorId, residenceRef, type BuildingRef, type ResidenceRef } from "../common/refs.js";
+import { requireVendorId, residenceRef, type BuildingRef, type ResidenceRef } from "../common/refs.js";
 import { Account, AccountConnection } from "../account/account.type.js";
 import { Device } from "../device/device.type.js";
 import { Residence } from "../residence/residence.type.js";
 import { VisitorTempKey, VisitorTempKeyConnection } from "../visitor-key/visitor-temp-key.type.js";
 import { Building } from "./building.type.js";
 import { Project } from "./project.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @Resolver(() => Project)
 export class ProjectResolver {
+  @RequiresScope("read")
   @Query(() => Project, {
     description:
       "A project by its vendor id; FORBIDDEN for a project the caller may not see. Costs no vendor call by itself; each field fetches what it needs.",
@@ -24,6 +26,7 @@ export class ProjectResolver {
     return ctx.akubela.project(requireVendorId(projectId, "projectId"));
   }
 
+  @RequiresScope("read")
   @Query(() => [Project], {
     description:
       "The projects this server is configured for (`AKUBELA_PROJECT_IDS`; in demo mode, the demo projects) that the caller may see: an API key's own projects.",
@@ -138,8 +141,8 @@ export class BuildingResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the building belongs to." })
-  project(@Root() building: BuildingRecord): ProjectRecord {
-    return projectRef(building.projectId);
+  project(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext): ProjectRecord {
+    return ctx.akubela.project(building.projectId);
   }
 
   @FieldResolver(() => [Residence], { nullable: true, description: "Residences of the building that have at least one account." })

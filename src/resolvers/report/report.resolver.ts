@@ -4,6 +4,7 @@ import { connectionOfList, connectionType, PageArgs } from "../common/connection
 import { AccountRole, DeviceVendor, PaymentStatus } from "../common/enums.js";
 import { requireVendorId } from "../common/refs.js";
 import { DateTimeScalar } from "../common/scalars.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 /**
  * Read-only reports for BI tools: flat rows with stable column names (the field names are the CSV / JSON column
@@ -180,12 +181,14 @@ const PROJECT_ARG = { description: "The vendor project id." };
 
 @Resolver()
 export class ReportResolver {
+  @RequiresScope("read")
   @Query(() => AccountReportConnection, { description: "Report: every account of a project with its residence and building (`get_user_list`)." })
   accountsReport(@Arg("projectId", () => ID, PROJECT_ARG) projectId: string, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const id = requireVendorId(projectId, "projectId");
     return connectionOfList(page, () => REPORT_ROWS.accounts(ctx, id));
   }
 
+  @RequiresScope("read")
   @Query(() => DeviceReportConnection, {
     description: "Report: every device of a project, both vendors, with its status: shared ones, residences' own, the site map's Aliyun devices.",
   })
@@ -194,12 +197,14 @@ export class ReportResolver {
     return connectionOfList(page, () => REPORT_ROWS.devices(ctx, id));
   }
 
+  @RequiresScope("read")
   @Query(() => CredentialReportConnection, { description: "Report: the credentials of every account of a project, counted (`get_user_access_info`)." })
   credentialsReport(@Arg("projectId", () => ID, PROJECT_ARG) projectId: string, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const id = requireVendorId(projectId, "projectId");
     return connectionOfList(page, () => REPORT_ROWS.credentials(ctx, id));
   }
 
+  @RequiresScope("read")
   @Query(() => AccessEventReportConnection, { description: "Report: the door events of every residence of a project (`get_akuvox_open_door_history`)." })
   accessEventsReport(@Arg("projectId", () => ID, PROJECT_ARG) projectId: string, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const id = requireVendorId(projectId, "projectId");

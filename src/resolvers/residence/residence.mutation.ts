@@ -9,6 +9,7 @@ import { DateTimeScalar } from "../common/scalars.js";
 import { ResidenceTempKey } from "./residence-temp-key.type.js";
 import { tempKeyDigest } from "./residence.resolver.js";
 import { Residence } from "./residence.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 @InputType({ description: "A temporary door code for a residence (`create_akuvox_open_door_temp_key_config`)." })
 export class ResidenceTempKeyCreateInput {
@@ -78,6 +79,7 @@ export class OpenDoorConfigUpdatePayload extends MutationPayload {
 
 @Resolver()
 export class ResidenceMutationResolver {
+  @RequiresScope("write")
   @Mutation(() => ResidenceTempKeyCreatePayload, { nullable: true, description: "Creates a temporary door code for a residence." })
   @UseMiddleware(Idempotent)
   async residenceTempKeyCreate(
@@ -98,6 +100,7 @@ export class ResidenceMutationResolver {
     return { userErrors: [], residenceTempKey: keys.find((k) => k.tempKey === tempKey) ?? null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => ResidenceTempKeysDeletePayload, { nullable: true, description: "Deletes temporary door codes of one residence." })
   async residenceTempKeysDelete(
     @Arg("input", () => ResidenceTempKeysDeleteInput, { description: "The codes to delete." }) input: ResidenceTempKeysDeleteInput,
@@ -122,6 +125,7 @@ export class ResidenceMutationResolver {
     return done.ok ? { userErrors: [], deletedIds: input.ids } : { userErrors: done.errors, deletedIds: [] };
   }
 
+  @RequiresScope("write")
   @Mutation(() => OpenDoorConfigUpdatePayload, {
     nullable: true,
     description:

@@ -4,7 +4,7 @@ import type { GraphContext } from "../../context.js";
 import type { ResidenceRecord, ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { connectionOfList, PageArgs } from "../common/connection.js";
-import { buildingRef, projectRef, requireVendorId, residenceRef, type ResidenceRef } from "../common/refs.js";
+import { buildingRef, requireVendorId, residenceRef, type ResidenceRef } from "../common/refs.js";
 import { Account } from "../account/account.type.js";
 import { AkuvoxDevice } from "../device/device.type.js";
 import { Building } from "../project/building.type.js";
@@ -14,6 +14,7 @@ import { OpenDoorConfig, ToggleCode } from "./open-door-config.type.js";
 import { ResidenceTempKey } from "./residence-temp-key.type.js";
 import { Residence } from "./residence.type.js";
 import { createHash } from "node:crypto";
+import { RequiresScope } from "../../auth/scope.js";
 
 /** The user-list facts of a residence, fetched only when a reference lacks them. */
 async function details(ref: ResidenceRef, ctx: GraphContext): Promise<Partial<ResidenceRecord>> {
@@ -23,6 +24,7 @@ async function details(ref: ResidenceRef, ctx: GraphContext): Promise<Partial<Re
 
 @Resolver(() => Residence)
 export class ResidenceResolver {
+  @RequiresScope("read")
   @Query(() => Residence, {
     description:
       "A residence by its vendor ids, once the project's user list (`get_user_list`) places it in the project: FORBIDDEN otherwise. Each field fetches what it needs.",
@@ -57,8 +59,8 @@ export class ResidenceResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the residence belongs to." })
-  project(@Root() r: ResidenceRef) {
-    return projectRef(r.projectId);
+  project(@Root() r: ResidenceRef, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(r.projectId);
   }
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of the residence (from the project's `get_user_list`)." })

@@ -4,6 +4,7 @@ import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.j
 import { RepeatMode, Weekday, type VisitorTempKeyDetailRecord } from "../../datasources/akubela/model.js";
 import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
 import { VisitorTempKey } from "./visitor-temp-key.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?Z?$/;
 /** `13:14`, `13:14:00` or `13:14:00Z` → the vendor's `13:14:00` (UTC, 000 says). */
@@ -80,6 +81,7 @@ export class VisitorTempKeysDeletePayload extends MutationPayload {
 
 @Resolver()
 export class VisitorTempKeyMutationResolver {
+  @RequiresScope("write")
   @Mutation(() => VisitorTempKeyCreatePayload, { nullable: true, description: "Creates a visitor key for a residence on chosen devices and doors." })
   @UseMiddleware(Idempotent)
   async visitorTempKeyCreate(
@@ -146,6 +148,7 @@ export class VisitorTempKeyMutationResolver {
     return { userErrors: [], visitorTempKey: created.value ? await ctx.akubela.visitorTempKey(projectId, created.value) : null };
   }
 
+  @RequiresScope("write")
   @Mutation(() => VisitorTempKeysDeletePayload, { nullable: true, description: "Deletes visitor keys: one, or many of one project at once." })
   async visitorTempKeysDelete(
     @Arg("input", () => VisitorTempKeysDeleteInput, { description: "The keys to delete." }) input: VisitorTempKeysDeleteInput,

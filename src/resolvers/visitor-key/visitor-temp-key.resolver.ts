@@ -4,13 +4,14 @@ import type { GraphContext } from "../../context.js";
 import type { VisitorTempKeyDetailRecord, VisitorTempKeyRecord } from "../../datasources/akubela/model.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { buildConnection, PageArgs } from "../common/connection.js";
-import { buildingRef, projectRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
+import { buildingRef, requireVendorId, type ResidenceRef } from "../common/refs.js";
 import { AkuvoxDevice } from "../device/device.type.js";
 import { Building } from "../project/building.type.js";
 import { Project } from "../project/project.type.js";
 import { AccessEventConnection } from "../residence/history.type.js";
 import { Residence } from "../residence/residence.type.js";
 import { VisitorTempKey } from "./visitor-temp-key.type.js";
+import { RequiresScope } from "../../auth/scope.js";
 
 /** A list row lacks the residence and devices: `get_visitor_temp_key_info` has them. */
 async function detail(key: VisitorTempKeyRecord, ctx: GraphContext): Promise<VisitorTempKeyDetailRecord | null> {
@@ -20,6 +21,7 @@ async function detail(key: VisitorTempKeyRecord, ctx: GraphContext): Promise<Vis
 
 @Resolver(() => VisitorTempKey)
 export class VisitorTempKeyResolver {
+  @RequiresScope("read")
   @Query(() => VisitorTempKey, { nullable: true, description: "One visitor key by its vendor ids (`get_visitor_temp_key_info`); null when unknown." })
   visitorTempKey(
     @Arg("projectId", () => ID, { description: "The vendor's project id." }) projectId: string,
@@ -35,8 +37,8 @@ export class VisitorTempKeyResolver {
   }
 
   @FieldResolver(() => Project, { description: "The project the key belongs to." })
-  project(@Root() k: VisitorTempKeyRecord) {
-    return projectRef(k.projectId);
+  project(@Root() k: VisitorTempKeyRecord, @Ctx() ctx: GraphContext) {
+    return ctx.akubela.project(k.projectId);
   }
 
   @FieldResolver(() => Residence, { nullable: true, description: "The residence the visitor is coming to." })
