@@ -10,7 +10,7 @@ import { createSealer } from "./lib/sealed.js";
 import { tokenCredential, type AkubelaCredential } from "./auth/caller.js";
 import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
-import { ReadThrough, tenantScope } from "./cache/read-through.js";
+import { ReadThrough, serverScope } from "./cache/read-through.js";
 import { RedisCache } from "./cache/redis-cache.js";
 import { RedisIdempotencyStore } from "./idempotency/redis-store.js";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency/store.js";
@@ -193,7 +193,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       }),
       siteMap,
       readThrough: new ReadThrough(cache, logger),
-      aliyunCacheScope: tenantScope(`${aliyun.baseUrl}|${aliyun.appKey}`),
+      aliyunCacheScope: serverScope(`${aliyun.baseUrl}|${aliyun.appKey}`, aliyun.appSecret ?? ""),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
       readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl!, ...(tokens ? { akubelaToken: () => tokens!.health() } : {}) },
       metrics,

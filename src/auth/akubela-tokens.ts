@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import got from "got";
 import type { Cache } from "../cache/cache.js";
-import { KEY_PREFIX, tenantScope } from "../cache/read-through.js";
+import { KEY_PREFIX, serverScope, tenantScope } from "../cache/read-through.js";
 import { UpstreamError, type UpstreamInfo } from "../errors.js";
 import type { Sealer } from "../lib/sealed.js";
 import type { Logger } from "../logger.js";
@@ -120,10 +120,15 @@ export class AkubelaTokenManager implements AkubelaCredential {
     private readonly logger: Logger,
     options: AkubelaTokenOptions = {},
   ) {
-    this.scope = tenantScope(`${config.baseUrl}|${config.clientId}|${config.username ?? ""}`);
-    this.key = `${KEY_PREFIX}:${this.scope}:akubela-oauth:sealed`;
-    this.lockKey = `${KEY_PREFIX}:${this.scope}:akubela-oauth:lock`;
-    this.legacyKey = `${KEY_PREFIX}:${this.scope}:akubela-oauth:token`;
+    const identity = `${config.baseUrl}|${config.clientId}|${config.username ?? ""}`;
+    // Cached vendor data: the server's key space, keyed with its secrets (a caller's token can never name it).
+    this.scope = serverScope(identity, `${config.clientSecret}\0${config.password ?? ""}`);
+    // The token's own storage keeps its key across upgrades (a rotated refresh token must not be lost): sealed
+    // values under a key no caller's data scope can reach (those all begin `srv-` or `bearer-`).
+    const storage = tenantScope(identity);
+    this.key = `${KEY_PREFIX}:${storage}:akubela-oauth:sealed`;
+    this.lockKey = `${KEY_PREFIX}:${storage}:akubela-oauth:lock`;
+    this.legacyKey = `${KEY_PREFIX}:${storage}:akubela-oauth:token`;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.sealer = cache.kind === "memory" ? undefined : options.sealer;

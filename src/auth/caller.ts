@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { tenantScope } from "../cache/read-through.js";
+import { bearerScope } from "../cache/read-through.js";
 import type { ApiKey, ApiKeyStore, Scope } from "./api-keys.js";
 
 /**
@@ -36,9 +36,9 @@ export interface CallerSources {
   serverAkubela?: AkubelaCredential;
 }
 
-/** A caller's own token as an Akubela credential, scoped in the cache by its hash. */
+/** A caller's own token as an Akubela credential, scoped in the cache by its hash, in the callers' key space. */
 export function tokenCredential(token: string): AkubelaCredential {
-  return { token: async () => token, scope: tenantScope(token) };
+  return { token: async () => token, scope: bearerScope(token) };
 }
 
 const fingerprint = (secret: string) => `sha256:${createHash("sha256").update(secret).digest("hex").slice(0, 12)}`;

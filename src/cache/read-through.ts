@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { Cache } from "./cache.js";
 
@@ -6,10 +6,24 @@ import type { Cache } from "./cache.js";
 export const KEY_PREFIX = "acg:v1";
 
 /**
- * The tenant scope of a cache key: a hash of the credential that fetched the value, never the credential. Two
- * callers with different credentials never share an entry, so one never sees what another's token could read.
+ * A hash of a string, for keys that must not show it (the facade's own token storage). Not a tenant scope of cached
+ * vendor data: use {@link serverScope} or {@link bearerScope}, whose key spaces cannot meet.
  */
 export const tenantScope = (credential: string) => createHash("sha256").update(credential).digest("hex").slice(0, 32);
+
+/**
+ * The tenant scope of what the server's own credential fetched: `srv-` and an HMAC of the credential's identity
+ * (base URL, client id, user name) keyed with its secret (client secret, password, app secret). A caller cannot
+ * compute it, whatever token it sends.
+ */
+export const serverScope = (identity: string, secret: string) =>
+  `srv-${createHmac("sha256", `acg-server-scope\0${secret}`).update(identity).digest("hex").slice(0, 32)}`;
+
+/**
+ * The tenant scope of what a caller's own vendor token fetched: `bearer-` and a hash of the token. Never equal to a
+ * server scope (the prefixes differ), never the token.
+ */
+export const bearerScope = (token: string) => `bearer-${createHash("sha256").update(`acg-bearer-scope\0${token}`).digest("hex").slice(0, 32)}`;
 
 export interface ReadThroughStats {
   /** Served while older than its TTL, refreshed in the background. */
@@ -112,4 +126,4 @@ function parse(raw: string): Entry | undefined {
 }
 
 /** A key for a log line: its scope hash shortened. */
-const redactKey = (key: string) => key.replace(/[0-9a-f]{32}/, (h) => `${h.slice(0, 6)}…`);
+const redactKey = (key: string) => key.replace(/[0-9a-f]{32}/, (h) => `${h.slice(0, 6)}…`); // a scope, shortened

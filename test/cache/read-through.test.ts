@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryCache } from "../../src/cache/memory-cache.js";
-import { ReadThrough, tenantScope } from "../../src/cache/read-through.js";
+import { ReadThrough, bearerScope, serverScope, tenantScope } from "../../src/cache/read-through.js";
 import { RedisCache, parseRedisUrl } from "../../src/cache/redis-cache.js";
 import { createLogger } from "../../src/logger.js";
 import { freePort } from "../helpers/redis.js";
@@ -60,10 +60,23 @@ describe("ReadThrough", () => {
   });
 
   it("scopes by a hash of the credential, never the credential", () => {
-    const scope = tenantScope("secret-token");
-    expect(scope).toMatch(/^[0-9a-f]{32}$/);
+    const scope = bearerScope("secret-token");
+    expect(scope).toMatch(/^bearer-[0-9a-f]{32}$/);
     expect(scope).not.toContain("secret");
-    expect(tenantScope("other")).not.toBe(scope);
+    expect(bearerScope("other")).not.toBe(scope);
+  });
+
+  it("the server's scope and a caller's cannot collide: separate key spaces, the server's keyed with its secret", () => {
+    const identity = "http://127.0.0.1:4010|client-id|manager";
+    const server = serverScope(identity, "client-secret\0password");
+    expect(server).toMatch(/^srv-[0-9a-f]{32}$/);
+    // A Bearer "token" equal to the readable identity (the old scope's input), or to the old scope itself, or to the
+    // server scope: never the server's key space.
+    for (const token of [identity, tenantScope(identity), server, server.slice(4)]) expect(bearerScope(token)).not.toBe(server);
+    expect(bearerScope(identity).startsWith("bearer-")).toBe(true);
+    // Without the secret the server scope cannot be computed from the identity.
+    expect(serverScope(identity, "")).not.toBe(server);
+    expect(server).not.toContain(tenantScope(identity));
   });
 
   it("reads REDIS_URL: one server, or a cluster by scheme or by a list of nodes", () => {

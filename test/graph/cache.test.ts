@@ -112,7 +112,7 @@ describe("device lists cached in a real Redis", () => {
     expect(keys).toHaveLength(2);
     const scopes = keys.map((k) => k.split(":")[2]);
     expect(new Set(scopes).size).toBe(2);
-    expect(scopes.every((s) => /^[0-9a-f]{32}$/.test(s))).toBe(true);
+    expect(scopes.every((s) => /^(srv|bearer)-[0-9a-f]{32}$/.test(s))).toBe(true);
     expect(keys.join("\n")).not.toMatch(new RegExp(`${DEMO_AKUBELA_TOKEN}|${OTHER_TOKEN}`));
   });
 
