@@ -1,3 +1,4 @@
+import { KnownGoodTokens } from "./auth/known-tokens.js";
 import type { Config } from "./config.js";
 import type { ServerDeps } from "./context.js";
 import { fileURLToPath } from "node:url";
@@ -193,6 +194,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       }),
       siteMap,
       readThrough: new ReadThrough(cache, logger),
+      knownTokens: new KnownGoodTokens(config.auth.bearerVerifyMs),
       aliyunCacheScope: serverScope(`${aliyun.baseUrl}|${aliyun.appKey}`, aliyun.appSecret ?? ""),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
       readiness: { akubelaUrl: akubelaBaseUrl, aliyunUrl: aliyun.baseUrl!, ...(tokens ? { akubelaToken: () => tokens!.health() } : {}) },

@@ -115,6 +115,11 @@ export interface Config {
     apiKeysPath?: string;
     /** Accept callers' own Akubela Bearer tokens (forwarded as they came). */
     acceptBearer: boolean;
+    /**
+     * `BEARER_VERIFY_SECONDS`: how long after the vendor last accepted a caller's own token it is served from the
+     * cache (and fields that make no vendor call answer it) without another vendor call proving it first.
+     */
+    bearerVerifyMs: number;
   };
   /** `debug` | `info` | `warn` | `error` | `silent`. */
   logLevel: LogLevel;
@@ -272,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
     auth: {
       apiKeysPath: read.string("API_KEYS_FILE"),
       acceptBearer: authModes.includes("bearer"),
+      bearerVerifyMs: read.int("BEARER_VERIFY_SECONDS", 60, 0, 3600) * 1000,
     },
     logLevel: read.oneOf("LOG_LEVEL", ["debug", "info", "warn", "error", "silent"] as const, "info"),
     federation: { omitNode: read.bool("FEDERATION_OMIT_NODE", false) },

@@ -1,3 +1,4 @@
+import { KnownGoodTokens } from "./auth/known-tokens.js";
 import type { Caller, CallerSources } from "./auth/caller.js";
 import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
@@ -44,8 +45,10 @@ export interface ServerDeps {
   siteMap: SiteMap;
   /** The shared cache (Redis, or in-process without one). */
   readThrough: ReadThrough;
-  /** Cache scope of the Aliyun reads: a hash of the app key that fetches them. */
+  /** Cache scope of the Aliyun reads: an HMAC of the app key that fetches them, keyed with its secret. */
   aliyunCacheScope: string;
+  /** Callers' own tokens the vendor accepted lately (BEARER_VERIFY_SECONDS). */
+  knownTokens?: KnownGoodTokens;
   /** How callers are recognised: API keys, whether vendor tokens are accepted, the server's Akubela credential. */
   callers: CallerSources;
   metrics: Metrics;
@@ -68,12 +71,18 @@ export function grantOf(caller: Caller): ProjectGrant {
   return new Set();
 }
 
+/** Used when the deps carry none (a test building its own): every token is proven on each request. */
+const fallbackKnownTokens = new KnownGoodTokens(0);
+
 export function createContext(deps: ServerDeps, requestId: string, caller: Caller): GraphContext {
   const { cache } = deps.config;
   const projects = grantOf(caller);
   const guard = new ProjectGuard(projects, caller.apiKey ? `the API key "${caller.apiKey.name}"` : "this caller");
+  const bearer = caller.kind === "vendor-token" && caller.akubela ? caller.akubela.scope : undefined;
+  const known = deps.knownTokens ?? fallbackKnownTokens;
   const common = {
     guard,
+    ...(bearer ? { credentialCheck: { known: () => known.isGood(bearer), accepted: () => known.mark(bearer), refused: () => known.forget(bearer) } } : {}),
     naive: deps.config.naive,
     onBatch: (loader: string, size: number) => deps.metrics.loaderBatchSize.observe({ loader }, size),
     cache: { readThrough: deps.readThrough, staleMs: cache.staleMs, bypass: Boolean(caller.bypassCache) },

@@ -98,6 +98,16 @@ export function authorize(siteMap: SiteMap): ApolloServerPlugin<GraphContext> {
             if (!scope) throw refuse(`${field.name.value} declares no scope: it is refused until it does`);
             return { field, scope };
           });
+          // A caller's own token: proven by the vendor (once per BEARER_VERIFY_SECONDS) before anything is answered,
+          // from the cache or from fields that make no vendor call.
+          if (caller.kind === "vendor-token" && scoped.length > 0) {
+            try {
+              await contextValue.akubela.proveCaller(contextValue.config.akubela.projectIds[0]);
+            } catch (error) {
+              if ((error as { extensions?: { code?: unknown } }).extensions?.code === "UNAUTHENTICATED") throw new UnauthenticatedError("Akubela refused this Bearer token");
+              throw error;
+            }
+          }
           if (caller.kind !== "api-key") return;
           checkApiKey(contextValue, operation, scoped, schema, request.variables, siteMap);
         },

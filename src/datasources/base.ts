@@ -16,6 +16,11 @@ export interface VendorDataSourceOptions {
   cache?: { readThrough: ReadThrough; staleMs: number; bypass: boolean };
   /** What the caller may see: asked before every command is sent. */
   guard: ProjectGuard;
+  /**
+   * A caller's own vendor token (not the server's credential): told when the vendor accepts it (any command
+   * answered) or refuses it (UNAUTHENTICATED), so the facade knows whether it may answer that token from the cache.
+   */
+  credentialCheck?: { known(): boolean; accepted(): void; refused(): void };
 }
 
 /** A vendor request: a read (deduplicated, maybe cached, retried by the client) or a write (never). */
@@ -83,9 +88,27 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     return this.reads.load(request);
   }
 
+  /** Sends through the concurrency bound, telling the credential check what the vendor said of the token. */
+  private checkedSend(request: R): Promise<unknown> {
+    const check = this.base.credentialCheck;
+    const sent = this.limit.run(() => this.send(request));
+    if (!check) return sent;
+    return sent.then(
+      (value) => {
+        check.accepted();
+        return value;
+      },
+      (error: unknown) => {
+        if (error instanceof UpstreamError && error.extensions.code === "UNAUTHENTICATED") check.refused();
+        else if (isVendorRejection(error)) check.accepted(); // the vendor answered the token: it was accepted
+        throw error;
+      },
+    );
+  }
+
   /** One read from the vendor, through the shared cache when the read is kept there. */
   protected fetch(request: R, bypass = this.base.cache?.bypass ?? false): Promise<unknown> {
-    const send = () => this.limit.run(() => this.send(request));
+    const send = () => this.checkedSend(request);
     const cache = this.base.cache;
     const kept = cache ? this.sharedCache(request) : undefined;
     if (!cache || !kept || !kept.ttlMs) return send();
@@ -95,7 +118,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
   /** One write: sent once, never retried; this request's answers are dropped whatever the outcome. */
   protected async write(request: R): Promise<unknown> {
     try {
-      return await this.limit.run(() => this.send(request));
+      return await this.checkedSend(request);
     } finally {
       this.forget();
     }

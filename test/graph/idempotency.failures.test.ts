@@ -162,8 +162,10 @@ describe("with Redis: idempotency fails closed", () => {
       expect(storeOf(a)!.breaker.isOpen).toBe(true);
       const ready = await readyz(a);
       expect(ready.status).toBe(200);
-      expect(ready.body.checks.cache).toMatch(/^degraded \(breaker open/);
-      expect(ready.body.checks.idempotency).toMatch(/^degraded \(breaker open/);
+      // Degraded, not failed (the breakers are open, asserted above); a loaded machine may also see the stalled
+      // connection dropped meanwhile, which reads "unreachable".
+      expect(ready.body.checks.cache).toMatch(/^degraded \((breaker open|unreachable)/);
+      expect(ready.body.checks.idempotency).toMatch(/^degraded \((breaker open|unreachable)/);
       expect(c.sent(a)).toBe(0);
     } finally {
       redis.resume();
@@ -184,7 +186,8 @@ describe("Redis Cluster: a master killed for a while, then restarted empty", () 
   let b: Stack;
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    const env = { REDIS_URL: cluster.url, REDIS_COMMAND_TIMEOUT_MS: "100" };
+    // Some 900 requests a minute from one API key across both instances: above the default rate limit.
+    const env = { REDIS_URL: cluster.url, REDIS_COMMAND_TIMEOUT_MS: "100", RATE_LIMIT_PER_MINUTE: "100000" };
     a = await startStack({ env });
     b = await startStack({ env, shareSimulatorsWith: a });
   });

@@ -116,6 +116,19 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
     return this.write({ endpoint, command, param, kind: "write", id });
   }
 
+  /**
+   * A caller's own token that the vendor has not accepted within BEARER_VERIFY_SECONDS is proven first, by one
+   * `get_user_list` of one row (002 获取用户列表, manager-commands; the cheapest read the documents list), sent past
+   * the cache: until then nothing is answered to it, neither from the cache nor from fields that make no vendor
+   * call. A refusal is the vendor's UNAUTHENTICATED. Nothing to prove for the server's own credential.
+   */
+  async proveCaller(projectId: string | undefined): Promise<void> {
+    const check = this.options.credentialCheck;
+    if (!check || check.known() || projectId === undefined) return;
+    this.requireCredential();
+    await this.fetch({ endpoint: MANAGER, command: "get_user_list", param: { project_id: projectId, page_size: 1, page_index: 1 }, kind: "read" }, true);
+  }
+
   /** A project the caller may see, as a record (no vendor call); refused otherwise. */
   project(projectId: string): ProjectRecord {
     this.guard.project(projectId);
