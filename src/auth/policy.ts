@@ -102,9 +102,11 @@ export function authorize(siteMap: SiteMap): ApolloServerPlugin<GraphContext> {
           // from the cache or from fields that make no vendor call.
           if (caller.kind === "vendor-token" && scoped.length > 0) {
             try {
-              await contextValue.akubela.proveCaller(contextValue.config.akubela.projectIds[0]);
+              // (Every context createContext builds has both; a bare test server's context may not.)
+              await contextValue.akubela?.proveCaller(contextValue.config?.akubela.projectIds[0]);
             } catch (error) {
-              if ((error as { extensions?: { code?: unknown } }).extensions?.code === "UNAUTHENTICATED") throw new UnauthenticatedError("Akubela refused this Bearer token");
+              const extensions = (error as { extensions?: { code?: unknown; upstream?: unknown } }).extensions;
+              if (extensions?.code === "UNAUTHENTICATED") throw new UnauthenticatedError((error as Error).message, { upstream: extensions.upstream });
               throw error;
             }
           }
