@@ -228,7 +228,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     const projectId = url.searchParams.get("projectId");
     if (!projectId) return fail(400, "BAD_USER_INPUT", "projectId is required (?projectId=…)");
     try {
-      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res);
+      const formulas = url.searchParams.get("formulas");
+      if (formulas !== null && formulas !== "raw") return fail(400, "BAD_USER_INPUT", "formulas takes only the value raw (?formulas=raw: CSV values unescaped)");
+      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res, formulas === "raw" ? "raw" : "neutral");
     } catch (error) {
       if (error instanceof ExportError && !res.headersSent) return fail(error.status, error.code, error.message);
       throw error;

@@ -37,13 +37,16 @@ export function parseExportPath(pathname: string): { name: ExportName; format: "
 }
 
 /**
- * A CSV cell: quoted when needed; a value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a
- * leading `'` so an exported name can never execute in the analyst's spreadsheet.
+ * A CSV cell: quoted when needed; a value a spreadsheet would run as a formula gets a `'` in front, at its start
+ * and after every line break inside it (`=`, `+`, `-`, `@`, tab, CR: a spreadsheet starts a formula at any of them),
+ * so an exported name can never execute in the analyst's spreadsheet. Plain numbers (`-12.5`) stay as they are.
+ * `formulas: "raw"` (`?formulas=raw`) leaves values unescaped, for machine consumers that the apostrophe would
+ * corrupt (a phone number `+44 …` read by a BI tool); only quoting is applied then.
  */
-export function csvCell(value: unknown): string {
+export function csvCell(value: unknown, formulas: "neutral" | "raw" = "neutral"): string {
   if (value === null || value === undefined) return "";
   let s = value instanceof Date ? value.toISOString() : String(value);
-  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
+  if (formulas === "neutral" && !/^-?\d+(\.\d+)?$/.test(s)) s = s.replace(/(^|\r\n|\n|\r)(?=[=+\-@\t\r])/g, "$1'");
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -69,6 +72,7 @@ export async function streamReport(
   format: "csv" | "json",
   projectId: string,
   res: ServerResponse,
+  formulas: "neutral" | "raw" = "neutral",
 ): Promise<void> {
   const report = REPORTS[name];
   const query = `query Export($p: ID!, $first: Int!, $after: String) { ${report.field}(projectId: $p, first: $first, after: $after) {
@@ -96,7 +100,7 @@ export async function streamReport(
   else res.write("[");
   for (;;) {
     for (const row of current.nodes) {
-      if (format === "csv") res.write(`${report.columns.map((c) => csvCell(row[c])).join(",")}\r\n`);
+      if (format === "csv") res.write(`${report.columns.map((c) => csvCell(row[c], formulas)).join(",")}\r\n`);
       else {
         res.write(`${first ? "" : ","}\n${JSON.stringify(Object.fromEntries(report.columns.map((c) => [c, row[c] ?? null])))}`);
         first = false;

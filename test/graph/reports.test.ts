@@ -136,5 +136,37 @@ describe("exports over plain GET, streamed page by page, authenticated like the 
     expect(csvCell("-12.5")).toBe("-12.5");
     expect(csvCell("@cmd")).toBe("'@cmd");
     expect(csvCell(null)).toBe("");
+    // After a line break inside the cell too: a spreadsheet starts a formula on any line of it.
+    expect(csvCell("Flat 3\n=1+1")).toBe("\"Flat 3\n'=1+1\"");
+    expect(csvCell("a\r\n+SUM(A1)\r-2")).toBe("\"a\r\n'+SUM(A1)\r'-2\"");
+    expect(csvCell("\t=cmd")).toBe("'\t=cmd");
+    // ?formulas=raw: quoting only.
+    expect(csvCell("+44 20 7946 0000", "raw")).toBe("+44 20 7946 0000");
+    expect(csvCell("Flat 3\n=1+1", "raw")).toBe("\"Flat 3\n=1+1\"");
+  });
+
+  it("a formula on the second line of a cell is neutralised in the CSV; ?formulas=raw gives the value as it is", async () => {
+    const a = accounts()[0];
+    const r = project().residences.get(a.residence_id)!;
+    const before = r.family_name;
+    const value = "+44 20 7946 0000\n=1+1";
+    r.family_name = value;
+    try {
+      const cellsOf = async (query: string) => {
+        const res = await fetch(`${exportUrl("accounts", "csv")}${query}`, { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } });
+        expect(res.status).toBe(200);
+        const rows = parseCsv(await res.text());
+        const [column, id] = [rows[0]!.indexOf("familyName"), rows[0]!.indexOf("accountId")];
+        expect(column).toBeGreaterThanOrEqual(0);
+        return rows.find((row) => row[id] === a.account_id)![column];
+      };
+      expect(await cellsOf("")).toBe("'+44 20 7946 0000\n'=1+1");
+      expect(await cellsOf("&formulas=raw")).toBe(value);
+      const bad = await fetch(`${exportUrl("accounts", "csv")}&formulas=yes`, { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain("formulas");
+    } finally {
+      r.family_name = before;
+    }
   });
 });
