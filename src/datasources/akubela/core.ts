@@ -207,7 +207,13 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
   }
 }
 
-/** The vendor said the thing asked for does not exist (the simulator's `not_found`). */
+/**
+ * The vendor said the thing asked for does not exist, however it says it: an envelope code `not_found` or `404`, or
+ * an HTTP 404 answer (a gateway or another deployment of the API in front of the command). Anything else stays an
+ * error: a 404 is only "not found" for a read that names one object (the callers of this function).
+ */
 export function isNotFound(error: unknown): boolean {
-  return error instanceof UpstreamError && error.upstream.vendorCode === "not_found";
+  if (!(error instanceof UpstreamError)) return false;
+  const { vendorCode, status } = error.upstream;
+  return vendorCode === "not_found" || vendorCode === "404" || status === 404;
 }
