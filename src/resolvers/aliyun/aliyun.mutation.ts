@@ -5,7 +5,8 @@ import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION, priorAttempt } from "../common/idempotency.js";
 import type { BatchOutcome, BatchPrior, BatchRefusal, CardGrant, PersonInput } from "../../datasources/aliyun/datasource.js";
 import type { AliyunPersonRecord } from "../../datasources/aliyun/model.js";
-import { attempt, InputErrors, MutationPayload, type UserError } from "../common/mutation.js";
+import { fromGlobalId } from "../../lib/global-id.js";
+import { attempt, idKey, InputErrors, MutationPayload, type UserError } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
 import { AliyunPerson } from "./aliyun.type.js";
 import { RequiresScope } from "../../auth/scope.js";
@@ -237,6 +238,13 @@ export class DoorPasswordsPayload extends BatchPayload {
   calls!: number;
 }
 
+/** One record of a batch as person, device and its own key (card id, password slot), the IDs compared decoded. */
+function permissionKey(person: string, device: string, own: string | undefined): string | null {
+  const p = fromGlobalId(person ?? "");
+  const d = fromGlobalId(device ?? "");
+  return p && d && own ? `${idKey(p)}|${idKey(d)}|${own}` : null;
+}
+
 /** A batch outcome of the data source as a payload's counts and user errors. */
 const outcome = (o: BatchOutcome) => ({
   userErrors: o.failures,
@@ -297,7 +305,7 @@ export class AliyunMutationResolver {
     const check = new InputErrors();
     const person = this.person(check, input.person, "input.person");
     if (input.name !== null && input.name !== undefined) check.text(input.name, "input.name", { max: 255 });
-    if (input.extInfo !== null && input.extInfo !== undefined && input.extInfo.length > 1024) check.add("input.extInfo", "input.extInfo is longer than 1024 characters", "TOO_LONG");
+    if (input.extInfo) check.text(input.extInfo, "input.extInfo", { max: 1024, freeText: true });
     if (!check.ok || !person) return { userErrors: check.errors, person: null };
     const done = await attempt(() => ctx.aliyun.upsertPerson(person, { name: input.name ?? undefined, extInfo: input.extInfo ?? undefined }), "input.person");
     return done.ok ? { userErrors: [], person: await ctx.aliyun.person(done.value) } : { userErrors: done.errors, person: null };
@@ -313,7 +321,7 @@ export class AliyunMutationResolver {
     return { userErrors: done.ok ? [] : done.errors, person: null };
   }
 
-  private checkPermissions(input: CardPermissionsInput): { check: InputErrors; grants: CardGrant[] } {
+  private checkPermissions(input: CardPermissionsInput, grant: boolean): { check: InputErrors; grants: CardGrant[] } {
     const check = new InputErrors();
     const list = check.items(input.permissions, "input.permissions", 10_000) ?? [];
     const grants = list.flatMap((p, i) => {
@@ -321,8 +329,11 @@ export class AliyunMutationResolver {
       const person = this.person(check, p.person, `${at}.person`);
       const iotId = this.device(check, p.device, `${at}.device`);
       const cardId = check.text(p.cardId, `${at}.cardId`, { max: 255 });
+      if (grant) check.notPast(p.expiresAt, `${at}.expiresAt`);
       return person && iotId && cardId ? [{ person, iotId, cardId, expiresAt: p.expiresAt }] : [];
     });
+    // The same person, device and card twice: the gateway would apply one and the payload could not say which.
+    check.unique(list, (p) => permissionKey(p.person, p.device, p.cardId?.trim()), (i) => `input.permissions.${i}`);
     return { check, grants };
   }
 
@@ -339,7 +350,7 @@ export class AliyunMutationResolver {
     @Ctx() ctx: GraphContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<CardPermissionsPayload> {
-    const { check, grants } = this.checkPermissions(input);
+    const { check, grants } = this.checkPermissions(input, true);
     if (!check.ok) return nothingSent(check.errors);
     const prior = priorAttempt<CardPermissionsPayload & BatchPrior>(ctx, info);
     return cardsPayload(await ctx.aliyun.grantCards(grants, prior), prior);
@@ -357,7 +368,7 @@ export class AliyunMutationResolver {
     @Ctx() ctx: GraphContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<CardPermissionsPayload> {
-    const { check, grants } = this.checkPermissions(input);
+    const { check, grants } = this.checkPermissions(input, false);
     if (!check.ok) return nothingSent(check.errors);
     const prior = priorAttempt<CardPermissionsPayload & BatchPrior>(ctx, info);
     return cardsPayload(await ctx.aliyun.revokeCards(grants, prior), prior);
@@ -395,8 +406,10 @@ export class AliyunMutationResolver {
     const qrCode = check.text(input.qrCode, "input.qrCode", { max: 255 });
     const person = this.person(check, input.person, "input.person");
     const iotIds = (check.items(input.devices, "input.devices", 500) ?? []).map((d, i) => this.device(check, d, `input.devices.${i}`) ?? "");
+    check.unique(iotIds, (d) => d || null, (i) => `input.devices.${i}`);
     const effective = input.effectiveAt ?? new Date();
     if (input.expiresAt <= effective) check.add("input.expiresAt", "input.expiresAt must be later than input.effectiveAt");
+    else check.notPast(input.expiresAt, "input.expiresAt");
     if (input.maxScanTimes !== null && input.maxScanTimes !== undefined && input.maxScanTimes !== -1) check.int(input.maxScanTimes, "input.maxScanTimes", 1);
     if (!check.ok || !person || !qrCode) return { userErrors: check.errors, qrCodes: [], devices: [] };
     const done = await attempt(() => ctx.aliyun.configureQrCode(qrCode, person, iotIds, input));
@@ -413,6 +426,7 @@ export class AliyunMutationResolver {
     const qrCode = check.text(input.qrCode, "input.qrCode", { max: 255 });
     const person = this.person(check, input.person, "input.person");
     const iotIds = (check.items(input.devices, "input.devices", 500) ?? []).map((d, i) => this.device(check, d, `input.devices.${i}`) ?? "");
+    check.unique(iotIds, (d) => d || null, (i) => `input.devices.${i}`);
     if (!check.ok || !person || !qrCode) return { userErrors: check.errors, qrCodes: [], devices: [] };
     const done = await attempt(() => ctx.aliyun.removeQrCode(qrCode, person, iotIds));
     if (!done.ok) return { userErrors: done.errors, qrCodes: [], devices: [] };
@@ -431,6 +445,7 @@ export class AliyunMutationResolver {
   async qrCodeGrant(@Arg("input", () => QrCodeGrantInput, { description: "The person, devices and validity." }) input: QrCodeGrantInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const person = this.person(check, input.person, "input.person");
+    // Repeats are let through here: the legacy call is cut 500 devices a code, and the gateway accepts a device twice.
     const iotIds = (check.items(input.devices, "input.devices", 5000) ?? []).map((d, i) => this.device(check, d, `input.devices.${i}`) ?? "");
     const now = Date.now();
     const effective = input.effectiveAt ?? new Date(now);
@@ -457,8 +472,10 @@ export class AliyunMutationResolver {
       const iotId = this.device(check, p.device, `${at}.device`);
       check.int(p.number, `${at}.number`, 0, 999);
       if (!p.password || p.password.length > 255) check.add(`${at}.password`, `${at}.password must be 1 to 255 characters`, p.password ? "TOO_LONG" : "REQUIRED");
+      check.notPast(p.expiresAt, `${at}.expiresAt`);
       return person && iotId ? [{ person, iotId, number: p.number, password: p.password, expiresAt: p.expiresAt }] : [];
     });
+    check.unique(list, (p) => permissionKey(p.person, p.device, String(p.number)), (i) => `input.passwords.${i}`);
     if (!check.ok) return emptyBatch(check.errors);
     return outcome(await ctx.aliyun.setPasswords(passwords));
   }

@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver, Us
 import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import { RepeatMode, Weekday, type VisitorTempKeyDetailRecord } from "../../datasources/akubela/model.js";
-import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
+import { attempt, idKey, InputErrors, MutationPayload } from "../common/mutation.js";
 import { VisitorTempKey } from "./visitor-temp-key.type.js";
 import { RequiresScope } from "../../auth/scope.js";
 
@@ -156,6 +156,7 @@ export class VisitorTempKeyMutationResolver {
   ): Promise<VisitorTempKeysDeletePayload> {
     const check = new InputErrors();
     const keys = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "VisitorTempKey"));
+    check.unique(keys, idKey, (i) => `input.ids.${i}`);
     const projects = new Set(keys.map((k) => k?.parts[0]));
     if (check.ok && projects.size > 1) check.add("input.ids", "input.ids must all be keys of one project");
     if (!check.ok) return { userErrors: check.errors, deletedIds: [] };
