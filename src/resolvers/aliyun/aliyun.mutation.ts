@@ -158,6 +158,9 @@ export class DoorPasswordInput {
 
 @InputType({ description: "Door passwords to set, any number: the facade sends them 100 a call." })
 export class DoorPasswordsSetInput {
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
+
   @Field(() => [DoorPasswordInput], { description: "The passwords (1 to 10,000)." })
   passwords!: DoorPasswordInput[];
 }
@@ -245,18 +248,6 @@ function permissionKey(person: string, device: string, own: string | undefined):
   return p && d && own ? `${idKey(p)}|${idKey(d)}|${own}` : null;
 }
 
-/** A batch outcome of the data source as a payload's counts and user errors. */
-const outcome = (o: BatchOutcome) => ({
-  userErrors: o.failures,
-  succeeded: o.succeeded,
-  failed: o.failed,
-  calls: o.calls,
-  applied: o.applied,
-  refused: o.refused,
-  unknown: o.unknown,
-  notSent: o.notSent,
-  complete: o.complete,
-});
 
 /** A card-permissions payload for a batch that sent nothing (its input was refused). */
 const emptyBatch = (userErrors: UserError[]): DoorPasswordsPayload => ({ userErrors, succeeded: 0, failed: 0, calls: 0, applied: [], refused: [], unknown: [], notSent: [], complete: true });
@@ -266,7 +257,7 @@ const nothingSent = (userErrors: UserError[]): CardPermissionsPayload => ({ ...e
  * A batch's payload, merged with the earlier attempt's of the same idempotency key: what it applied or refused
  * stays, with its refusals' user errors; unknown / not sent are this attempt's.
  */
-function cardsPayload(o: BatchOutcome & { personsCreated?: AliyunPersonRecord[] }, prior?: CardPermissionsPayload & BatchPrior): CardPermissionsPayload {
+function batchPayload(o: BatchOutcome, prior?: DoorPasswordsPayload & BatchPrior): DoorPasswordsPayload {
   const applied = [...(prior?.applied ?? []), ...o.applied].sort((a, b) => a - b);
   const refused = [...(prior?.refused ?? []), ...o.refused].sort((a, b) => a.item - b.item);
   const kept = (prior?.userErrors ?? []).filter((e) => e.code !== "OUTCOME_UNKNOWN");
@@ -275,13 +266,16 @@ function cardsPayload(o: BatchOutcome & { personsCreated?: AliyunPersonRecord[] 
     succeeded: applied.length,
     failed: refused.length,
     calls: (prior?.calls ?? 0) + o.calls,
-    personsCreated: [...(prior?.personsCreated ?? []), ...(o.personsCreated ?? [])],
     applied,
     refused,
     unknown: o.unknown,
     notSent: o.notSent,
     complete: o.complete,
   };
+}
+
+function cardsPayload(o: BatchOutcome & { personsCreated?: AliyunPersonRecord[] }, prior?: CardPermissionsPayload & BatchPrior): CardPermissionsPayload {
+  return { ...batchPayload(o, prior), personsCreated: [...(prior?.personsCreated ?? []), ...(o.personsCreated ?? [])] };
 }
 
 @Resolver()
@@ -461,9 +455,18 @@ export class AliyunMutationResolver {
   }
 
   @RequiresScope("write")
-  @Mutation(() => DoorPasswordsPayload, { nullable: true, description: "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call)." })
+  @Mutation(() => DoorPasswordsPayload, {
+    nullable: true,
+    description:
+      "Sets door passwords, any number (`/entrance/paas/perm/passwd/modify`, 100 a call). Reports, record by record, what was applied, refused, unknown and not sent; a retry with the same `idempotencyKey` sends only what is not known to be applied. Its record keeps no password.",
+  })
+  @UseMiddleware(Idempotent)
   @UseMiddleware(PublishesAccessEvent)
-  async doorPasswordsSet(@Arg("input", () => DoorPasswordsSetInput, { description: "The passwords." }) input: DoorPasswordsSetInput, @Ctx() ctx: GraphContext): Promise<DoorPasswordsPayload> {
+  async doorPasswordsSet(
+    @Arg("input", () => DoorPasswordsSetInput, { description: "The passwords." }) input: DoorPasswordsSetInput,
+    @Ctx() ctx: GraphContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<DoorPasswordsPayload> {
     const check = new InputErrors();
     const list = check.items(input.passwords, "input.passwords", 10_000) ?? [];
     const passwords = list.flatMap((p, i) => {
@@ -477,6 +480,7 @@ export class AliyunMutationResolver {
     });
     check.unique(list, (p) => permissionKey(p.person, p.device, String(p.number)), (i) => `input.passwords.${i}`);
     if (!check.ok) return emptyBatch(check.errors);
-    return outcome(await ctx.aliyun.setPasswords(passwords));
+    const prior = priorAttempt<DoorPasswordsPayload & BatchPrior>(ctx, info);
+    return batchPayload(await ctx.aliyun.setPasswords(passwords, prior), prior);
   }
 }
