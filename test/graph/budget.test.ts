@@ -5,7 +5,18 @@ import type { RecordedCommand } from "../../src/simulators/akubela/server.js";
 import { DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID, useStack } from "../helpers/stack.js";
 
 // One call of the tenant in flight at a time: the order the simulator receives is the order the budget chose.
-const stack = useStack({ env: { VENDOR_MAX_IN_FLIGHT: "1" }, sim: { latencyMs: 40 } });
+const METRICS_TOKEN = "metrics-budget-token-71c2";
+const stack = useStack({ env: { VENDOR_MAX_IN_FLIGHT: "1", METRICS_TOKEN }, sim: { latencyMs: 40 } });
+
+async function scrape(): Promise<string> {
+  const res = await fetch(stack.url.replace(/\/graphql$/, "/metrics"), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+const metric = (text: string, line: string) => {
+  const found = text.split("\n").find((l) => l.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+};
 
 const CREDENTIALS = `query($p: ID!, $n: Int!) { project(projectId: $p) { accounts(first: $n) { nodes { accountId credentials { pinCodes { number } } } } } }`;
 
@@ -68,5 +79,18 @@ describe("the tenant's vendor budget", () => {
     const last = order.lastIndexOf("B");
     expect(order.slice(first - 1, last + 1).join("")).toBe("AB".repeat(6));
     expect(order.slice(last + 1).every((o) => o === "A")).toBe(true);
+  });
+
+  it("shows the queue and the waits in /metrics, by vendor only", async () => {
+    const before = metric(await scrape(), 'vendor_budget_wait_seconds_count{vendor="akubela",kind="read"}') ?? 0;
+    const dashboard = stack.gql(CREDENTIALS, { p: DEMO_PROJECT_ID, n: 20 });
+    await until(() => stack.sim.calls("get_user_access_info").length >= 2);
+    const during = await scrape();
+    expect(metric(during, 'vendor_budget_queue_length{vendor="akubela"}')).toBeGreaterThan(0);
+    expect((await dashboard).errors).toBeUndefined();
+    const after = await scrape();
+    expect(metric(after, 'vendor_budget_queue_length{vendor="akubela"}')).toBe(0);
+    expect(metric(after, 'vendor_budget_wait_seconds_count{vendor="akubela",kind="read"}')! - before).toBe(stack.sim.received().length);
+    expect(after).not.toMatch(/srv-|bearer-/); // no tenant scope in a label
   });
 });
