@@ -25,6 +25,7 @@ export class Metrics {
   readonly vendorCalls: Counter<"vendor" | "command" | "outcome">;
   readonly vendorCallDuration: Histogram<"vendor" | "command">;
   readonly loaderBatchSize: Histogram<"loader">;
+  readonly webhookAttempts: Counter<"outcome">;
 
   constructor(options: { operations?: readonly string[] } = {}) {
     this.operations = new Set([...KNOWN_OPERATIONS, ...(options.operations ?? [])]);
@@ -51,6 +52,7 @@ export class Metrics {
       registers,
     });
     this.loaderBatchSize = new Histogram({ name: "dataloader_batch_size", help: "Keys per DataLoader batch, by loader.", labelNames: ["loader"], buckets: SIZES, registers });
+    this.webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook delivery attempts by outcome (delivered: a 2xx; failed: anything else).", labelNames: ["outcome"], registers });
   }
 
   /** The `operation` label for a client-sent name: a known name as it is, no name `anonymous`, anything else `other`. */
