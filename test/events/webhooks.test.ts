@@ -151,6 +151,7 @@ describe("webhooks", () => {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(secret.slice("whsec_".length));
     expect(s.logText()).not.toContain(secret.slice("whsec_".length));
+    expect(s.app.webhooks!.store.kind).toBe("redis");
     const store = new Redis(redis.url);
     const raw = JSON.stringify(await store.hgetall("{webhooks}:endpoints"));
     await store.quit();
@@ -281,5 +282,35 @@ describe("webhooks", () => {
     receiver.state.answers = [200];
     await inject({ type: "open_door", residenceId: r.residence_id, accountName: "Back Again" });
     await until("the delivery after enabling", () => eventsOf(receiver).some((e) => e.data.accountName === "Back Again"));
+  }, 60_000);
+
+  it("without a sealing key outside production, endpoints live in this process only (nothing in Redis) and still deliver", async () => {
+    const { WEBHOOK_SECRET_KEY: _none, ...env } = ENV;
+    const local = await startStack({ env: { ...env, EVENTS_POLL: "false", REDIS_URL: redis.url }, shareSimulatorsWith: s });
+    try {
+      expect(local.app.webhooks!.store.kind).toBe("memory");
+      const receiver = await startReceiver();
+      receivers.push(receiver);
+      const res = await local.gql(REGISTER, { input: { url: receiver.url, projectIds: [DEMO_PROJECT_ID], kinds: ["REMOTE_OPEN_REQUESTED"] } });
+      const { secret, endpoint } = res.data.webhookEndpointRegister;
+      receiver.state.secret = secret;
+      const store = new Redis(redis.url);
+      expect(await store.hexists("{webhooks}:endpoints", endpoint.id)).toBe(0);
+      await store.quit();
+      // The graph's own door opening is published at once (no poller here) and delivered.
+      const r = residence();
+      const device = [...s.sim.state.projects.get(DEMO_PROJECT_ID)!.devices.values()].find((d) => d.scope === "building" && d.building_id === r.building_id && d.online)!;
+      const { toGlobalId } = await import("../../src/lib/global-id.js");
+      const opened = await local.gql(`mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome } }`, {
+        input: { device: toGlobalId("AkuvoxDevice", DEMO_PROJECT_ID, device.mac), residence: toGlobalId("Residence", DEMO_PROJECT_ID, r.residence_id) },
+      });
+      expect(opened.data.doorOpen.outcome).toBe("OPENED");
+      expect(s.sim.calls("trigger_akuvox_remote_open_door").some((c) => (c.param as { mac?: string }).mac === device.mac)).toBe(true);
+      await until("the delivery", () => eventsOf(receiver).some((e) => e.type === "access_event.remote_open_requested"));
+      expect(receiver.got.every((g) => g.verified.ok)).toBe(true);
+      expect(eventsOf(receiver)[0].data).toMatchObject({ kind: "REMOTE_OPEN_REQUESTED", deviceId: device.mac, projectId: DEMO_PROJECT_ID });
+    } finally {
+      await local.close();
+    }
   }, 60_000);
 });
