@@ -373,11 +373,11 @@ export class WebhookDispatcher {
         : delay === undefined
           ? { ...d, attempts, state: "FAILED", nextAttemptAt: null }
           : { ...d, attempts, nextAttemptAt: new Date(Date.now() + delay).toISOString() };
-    await this.o.store.putDelivery(next);
-    this.o.onAttempt?.(next, attempt);
-    // The endpoint's health, re-read: another attempt of this tick may have changed it.
+    // The endpoint, re-read: deleted meanwhile (nothing more is stored for it), or changed by another attempt.
     const current = await this.o.store.endpoint(ep.id);
+    this.o.onAttempt?.(next, attempt);
     if (!current) return;
+    await this.o.store.putDelivery(next);
     if (error === null) {
       if (current.failingSince !== null) await this.o.store.putEndpoint({ ...current, failingSince: null });
       return;
