@@ -313,4 +313,17 @@ describe("webhooks", () => {
       await local.close();
     }
   }, 60_000);
+
+  it("in production without WEBHOOK_SECRET_KEY or TOKEN_ENCRYPTION_KEY webhooks are off and the mutations say why", async () => {
+    const prod = await startStack({ env: { NODE_ENV: "production", AKUBELA_TOKEN: "a-production-token-not-the-demo", ALIYUN_APP_KEY: "prod-app-key", ALIYUN_APP_SECRET: "prod-app-secret", REDIS_URL: redis.url }, shareSimulatorsWith: s });
+    try {
+      expect(prod.app.webhooks).toBeUndefined();
+      const res = await prod.gql(REGISTER, { input: { url: "https://hooks.example.test/in", projectIds: [DEMO_PROJECT_ID] } });
+      expect(res.errors?.[0]).toMatchObject({ extensions: { code: "FORBIDDEN" } });
+      expect(res.errors?.[0]?.message).toContain("WEBHOOK_SECRET_KEY");
+      expect(prod.logText()).toContain("webhooks are off");
+    } finally {
+      await prod.close();
+    }
+  }, 60_000);
 });
