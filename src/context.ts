@@ -13,6 +13,7 @@ import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
 import type { IdempotencyStore } from "./idempotency/store.js";
 import type { Logger } from "./logger.js";
 import type { EventLog } from "./events/log.js";
+import type { WebhookService } from "./events/webhooks.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
 
@@ -34,6 +35,8 @@ export interface GraphContext {
   idempotency: IdempotencyStore;
   /** The access-event log (src/events): mutations publish to it, feeds and subscriptions read it. */
   events?: EventLog;
+  /** Webhook endpoints and deliveries; absent when off (production without a sealing key). */
+  webhooks?: WebhookService;
   /** The site map (which project an Aliyun device is in). */
   siteMap: SiteMap;
 }
@@ -62,6 +65,8 @@ export interface ServerDeps {
   idempotency: IdempotencyStore;
   /** The access-event log (src/events). */
   events?: EventLog;
+  /** Webhook endpoints and deliveries (src/events/webhooks.ts). */
+  webhooks?: WebhookService;
   /** What `/readyz` probes. */
   readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
@@ -111,6 +116,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     logger: deps.logger.child({ requestId }),
     config: deps.config,
     events: deps.events,
+    webhooks: deps.webhooks,
     siteMap: deps.siteMap,
     akubela,
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {

@@ -26,6 +26,7 @@ export class Metrics {
   readonly vendorCallDuration: Histogram<"vendor" | "command">;
   readonly loaderBatchSize: Histogram<"loader">;
   readonly vendorBudgetWait: Histogram<"vendor" | "kind">;
+  readonly webhookAttempts: Counter<"outcome">;
 
   constructor(options: { operations?: readonly string[] } = {}) {
     this.operations = new Set([...KNOWN_OPERATIONS, ...(options.operations ?? [])]);
@@ -59,6 +60,7 @@ export class Metrics {
       buckets: SECONDS,
       registers,
     });
+    this.webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook delivery attempts by outcome (delivered: a 2xx; failed: anything else).", labelNames: ["outcome"], registers });
   }
 
   /** The `operation` label for a client-sent name: a known name as it is, no name `anonymous`, anything else `other`. */
