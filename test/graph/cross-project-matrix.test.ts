@@ -203,6 +203,15 @@ const QUERIES: Record<string, Entry> = {
         T("own residence, other account", { projectId: OWN, residenceId: fx.own.residence, accountId: a.account_id }, "accountId"),
       ];
     },
+    custom: (fx) => [
+      {
+        path: "nested",
+        filtered: "an own account's Aliyun person leads to devices and people of the caller's projects only",
+        setup: () => seedCrossCards(fx),
+        query: `query($p: ID!, $r: ID!, $a: ID!) { account(projectId: $p, residenceId: $r, accountId: $a) { email aliyunPerson { cardPermissions { device { iotId project { accounts(first: 50) { nodes { email } } } } } } } }`,
+        variables: { p: OWN, r: fx.own.residence, a: fx.own.account.account_id },
+      },
+    ],
   },
   aliyunDevice: {
     select: `{ name keepOpen }`,
@@ -219,6 +228,15 @@ const QUERIES: Record<string, Entry> = {
   aliyunPerson: {
     select: `{ name }`,
     targets: (fx) => [T("other project's person", { identityId: fx.other.account.account_id }, "identityId")],
+    custom: (fx) => [
+      {
+        path: "nested",
+        filtered: "an own person's card permissions are asked only on devices of the caller's projects",
+        setup: () => seedCrossCards(fx),
+        query: `query($i: ID!) { aliyunPerson(identityId: $i) { name cardPermissions { cardId device { iotId name project { projectId accounts(first: 50) { nodes { email } } } } } } }`,
+        variables: { i: fx.own.account.account_id },
+      },
+    ],
   },
   aliyunPersons: {
     select: `{ totalCount nodes { name } }`,
