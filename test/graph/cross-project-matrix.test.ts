@@ -51,8 +51,15 @@ const otherIots = siteMap.devices.filter((d) => d.projectId === OTHER).map((d) =
 
 const stack = useStack({ siteMap });
 let schema: GraphQLSchema;
+/** An endpoint the admin key registered for the other project: the webhook mutations aim at it. */
+let adminEndpointId = "";
 beforeAll(async () => {
   schema = await buildServedSchema();
+  const res = await stack.gql(`mutation($input: WebhookEndpointRegisterInput!) { webhookEndpointRegister(input: $input) { endpoint { id } userErrors { message } } }`, {
+    input: { url: "https://hooks.example.com/admin", projectIds: [OTHER] },
+  });
+  adminEndpointId = res.data?.webhookEndpointRegister?.endpoint?.id;
+  expect(adminEndpointId, JSON.stringify(res)).toBeTruthy();
 });
 beforeEach(() => {
   stack.sim.clearReceived();
@@ -174,6 +181,11 @@ interface Entry {
   custom?: (fx: Fx) => Custom[];
   /** For an entry with no P2 argument at all: why, and how the field is covered. */
   why?: string;
+  /**
+   * Refused in the payload rather than by FORBIDDEN: why. The case then needs a `userErrors` entry at the P2
+   * input path (the webhook mutations answer another key's endpoint as one that does not exist, NOT_FOUND).
+   */
+  payloadRefusal?: string;
 }
 
 const T = (label: string, args: Record<string, unknown>, ...p2: string[]): Target => ({ label, args, p2 });
@@ -311,6 +323,11 @@ const QUERIES: Record<string, Entry> = {
       T("entities: honest Account", { representations: [{ __typename: "Account", id: fx.honestAccount }] }, "representations"),
     ],
   },
+  webhookEndpoints: {
+    select: `{ id url projectIds }`,
+    why: "no arguments: an API key's own endpoints; another key's endpoint for the other project is not listed",
+    custom: () => [{ path: "direct", filtered: "lists only this key's endpoints (the admin's one for the other project is not among them)", query: `{ webhookEndpoints { id url projectIds kinds } }` }],
+  },
   _service: {
     select: `{ sdl }`,
     why: "federation metadata: the schema's SDL, the same for every caller and with no vendor call; checked here to name no P2 object and send nothing",
@@ -438,6 +455,21 @@ const MUTATIONS: Record<string, Entry & { select: string }> = {
     },
   },
   visitorTempKeysDelete: { select: M(), targets: (fx) => [T("forged visitor key", { input: { ids: [fx.forged.VisitorTempKey] } }, "input.ids.0")] },
+  webhookEndpointRegister: {
+    select: M(`{ userErrors { field code message } }`),
+    payloadRefusal: "a project not the key's is a userError on input.projectIds (nothing registered)",
+    targets: () => [T("other project", { input: { url: "https://hooks.example.com/in", projectIds: [OTHER] } }, "input.projectIds.0")],
+  },
+  ...Object.fromEntries(
+    (["webhookEndpointDelete", "webhookEndpointEnable", "webhookEndpointSecretRotate"] as const).map((name) => [
+      name,
+      {
+        select: M(`{ userErrors { field code message } }`),
+        payloadRefusal: "another key's endpoint (one for the other project) is answered as one that does not exist, NOT_FOUND on input.id",
+        targets: () => [T("another key's endpoint for the other project", { input: { id: adminEndpointId } }, "input.id")],
+      },
+    ]),
+  ),
 };
 
 function accountTargets(fx: Fx, rest: Record<string, unknown>): Target[] {
@@ -476,6 +508,8 @@ function seedCrossCards(fx: Fx) {
 // ---------------------------------------------------------------------------------------------------------------
 
 interface Case {
+  payloadRefusal?: string;
+  p2Paths?: string[];
   field: string;
   path: string;
   label: string;
@@ -562,7 +596,8 @@ function casesOf(operation: "query" | "mutation", field: GraphQLField<unknown, u
     argumentCases(operation, field, entry, t).map((c) => ({ ...c, path: t.label.startsWith("forged:") ? `${t.label.split(" ")[0]} (${c.path})` : t.label.startsWith("entities:") ? `entities (${c.path})` : c.path })),
   );
   const custom = (entry.custom?.(fx) ?? []).map((c) => ({ field: field.name, label: c.path, ...c }));
-  return [...fromTargets, ...custom];
+  const targets = entry.targets?.(fx) ?? [];
+  return [...fromTargets.map((c, i) => ({ ...c, payloadRefusal: entry.payloadRefusal, p2Paths: targets[Math.floor(i / 4)].p2 })), ...custom];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -593,7 +628,10 @@ function problems(c: Case, operation: "query" | "mutation", res: GraphResult, p2
   if (!c.filtered) {
     const whole = res.status === 403 && forbidden.length > 0;
     const atPath = res.status === 200 && forbidden.some((e) => e.path?.[0] === c.field);
-    if (!whole && !atPath) out.push(`not refused: ${res.status} ${JSON.stringify(res.errors ?? res.data).slice(0, 300)}`);
+    const payload = (res.data?.[c.field] ?? null) as { userErrors?: { field?: string[] | null; code: string }[] } | null;
+    const inPayload =
+      Boolean(c.payloadRefusal) && res.status === 200 && (payload?.userErrors ?? []).some((e) => c.p2Paths!.some((p) => (e.field ?? []).join(".").startsWith(p.replace(/\.\d+$/, ""))));
+    if (!whole && !atPath && !inPayload) out.push(`not refused: ${res.status} ${JSON.stringify(res.errors ?? res.data).slice(0, 300)}`);
   }
   const inRequest = carried(c.query, c.variables);
   const answered = JSON.stringify(res.data ?? null);
@@ -651,6 +689,11 @@ describe("cross-project matrix, generated from the served schema", () => {
       }
     });
   }
+
+  it("after the webhook cases, the admin's endpoint for the other project is still there, unchanged", async () => {
+    const res = await stack.gql(`{ webhookEndpoints { id enabled projectIds } }`);
+    expect(res.data.webhookEndpoints.filter((e: { id: string }) => e.id === adminEndpointId)).toEqual([{ id: adminEndpointId, enabled: true, projectIds: [OTHER] }]);
+  });
 
   it("matrix size: fields × paths and cases, printed", () => {
     const fx = fixtures();
