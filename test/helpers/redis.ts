@@ -21,6 +21,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Empties every node a `REDIS_URL` names (`redis://h:p` or `redis+cluster://h:p,h:p,…`): `FLUSHALL` on each, so a
+ * test starts without another's keys. A node that is down (a test killed it) is skipped.
+ */
+export async function flushRedisUrl(url: string): Promise<void> {
+  const hosts = url.replace(/^redis(\+cluster)?:\/\//, "").replace(/\/.*$/, "").replace(/^[^@]*@/, "").split(",");
+  await Promise.all(
+    hosts.map(async (h) => {
+      const [host, port] = h.split(":");
+      await run("redis-cli", ["-h", host!, "-p", port ?? "6379", "flushall"], { timeout: 2000 }).catch(() => undefined);
+    }),
+  );
+}
+
 /** Sends `PING` until the server answers `+PONG` (or gives up after `timeoutMs`). */
 async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
