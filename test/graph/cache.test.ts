@@ -60,10 +60,7 @@ describe("device lists cached in a real Redis", () => {
     await stack.close();
     await redis.stop();
   });
-  beforeEach(async () => {
-    await redis.cli("flushall");
-    stack.sim.clearReceived();
-  });
+  beforeEach(() => stack.reset());
 
   it("warm cache: the batching query run twice sends zero device-list calls the second time", async () => {
     const first = await stack.gql(DASHBOARD, { p: DEMO_PROJECT_ID });
@@ -212,6 +209,7 @@ describe("Redis Cluster", () => {
     stack = await startStack({ env: { ...ON, REDIS_URL: cluster.url } });
     await until("the cluster cache", async () => (await health(stack)).cache.ready);
   }, 60_000);
+  beforeEach(() => stack.reset());
   afterAll(async () => {
     await stack?.close();
     await cluster?.stop();

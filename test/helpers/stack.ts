@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,6 +164,11 @@ export async function startStack(
   };
 }
 
+/** {@link Stack.reset} for stacks that share simulators (and a Redis), one after the other. */
+export async function resetStacks(...stacks: Stack[]): Promise<void> {
+  for (const s of stacks) await s.reset();
+}
+
 /** Commands the simulator received, as `command param-json` strings, for exact comparisons. */
 export function commandsReceived(sim: AkubelaSimulator): string[] {
   return sim.received().map((c) => `${c.command} ${JSON.stringify(c.param)}`);
@@ -186,14 +191,26 @@ export const TEST_API_KEYS = {
  * One stack for a test file, back to the seed before each test ({@link Stack.reset}): registers the vitest hooks and
  * returns the stack (a view that follows the hooks, so it can be used at the top of a file). Every graph test file
  * uses it, so no test depends on what another left behind; a test that builds on state does so inside itself.
+ * `fresh: true` starts a new stack for each test instead, where the graph holds state a reset cannot reach.
  */
-export function useStack(options: Parameters<typeof startStack>[0] = {}): Stack {
+export function useStack(options: Parameters<typeof startStack>[0] & { fresh?: boolean } = {}): Stack {
   let current: Stack | undefined;
-  beforeAll(async () => {
-    current = await startStack(options);
-  });
-  afterAll(() => current?.close());
-  beforeEach(() => current!.reset());
+  if (options.fresh) {
+    // A new stack per test: for services that hold state no reset reaches (the facade's own vendor token).
+    beforeEach(async () => {
+      current = await startStack(options);
+    });
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+    });
+  } else {
+    beforeAll(async () => {
+      current = await startStack(options);
+    });
+    afterAll(() => current?.close());
+    beforeEach(() => current!.reset());
+  }
   return new Proxy({} as Stack, { get: (_, key) => Reflect.get(current!, key) });
 }
 
