@@ -22,15 +22,22 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Empties every node a `REDIS_URL` names (`redis://h:p` or `redis+cluster://h:p,h:p,…`): `FLUSHALL` on each, so a
- * test starts without another's keys. A node that is down (a test killed it) is skipped.
+ * Empties every node a `REDIS_URL` names (`redis://h:p` or `redis+cluster://h:p,h:p,…`), so a test starts without
+ * another's keys: every key but the idempotency store's epoch markers, whose disappearance under a running instance
+ * is, rightly, a loss of records (src/idempotency/redis-store.ts). A node that is down (a test killed it) is skipped.
  */
 export async function flushRedisUrl(url: string): Promise<void> {
   const hosts = url.replace(/^redis(\+cluster)?:\/\//, "").replace(/\/.*$/, "").replace(/^[^@]*@/, "").split(",");
   await Promise.all(
     hosts.map(async (h) => {
-      const [host, port] = h.split(":");
-      await run("redis-cli", ["-h", host!, "-p", port ?? "6379", "flushall"], { timeout: 2000 }).catch(() => undefined);
+      const [host = "127.0.0.1", port = "6379"] = h.split(":");
+      const cli = ["-h", host, "-p", port];
+      const keys = await run("redis-cli", [...cli, "--scan"], { timeout: 2000 }).then(
+        (r) => r.stdout.split("\n").filter((k) => k && !/^acg:idem:v1:\{s\d+\}:epoch$/.test(k)),
+        () => [],
+      );
+      // One key per DEL: in a cluster, keys of one node may sit in several slots.
+      await Promise.all(keys.map((k) => run("redis-cli", [...cli, "del", k], { timeout: 2000 }).catch(() => undefined)));
     }),
   );
 }
