@@ -37,6 +37,8 @@ describe("the facade's own Akubela token", () => {
   });
 
   it("expired at the vendor: the facade refreshes once and repeats the call; the caller never sees the expiry", async () => {
+    // The token the facade holds, obtained here (each test has its own stack).
+    expect((await stack.gql(DEVICES, { p: DEMO_PROJECT_ID })).errors).toBeUndefined();
     stack.sim.clearReceived();
     stack.sim.oauth.expireAll();
     const refreshedBefore = stack.sim.oauth.refreshed();
