@@ -10,7 +10,7 @@ import type { RedisCache } from "../../src/cache/redis-cache.js";
 import type { RedisIdempotencyStore } from "../../src/idempotency/redis-store.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 import { graphql, PROD_API_KEY, spawnService, startProductionVendors, until, type ProductionVendors, type ServiceProcess } from "../helpers/service.js";
-import { DEMO_PROJECT_ID, resetStacks, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, readyz, resetStacks, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
 
 const OPEN = `mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome vendorRequestId userErrors { code } } }`;
 const PIN = `mutation($input: CredentialNumberInput!) { pinCodeCreate(input: $input) { pinCode { id number } userErrors { code } } }`;
@@ -52,10 +52,6 @@ const CASES: Case[] = [
 ];
 
 const storeOf = (s: Stack) => s.app.idempotency as RedisIdempotencyStore;
-const readyz = async (s: Stack) => {
-  const res = await fetch(new URL("/readyz", s.url));
-  return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, string> } };
-};
 
 describe("with Redis: idempotency fails closed", () => {
   let redis: RedisServer;

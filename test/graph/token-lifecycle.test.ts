@@ -22,7 +22,7 @@ import {
 } from "../../src/simulators/akubela/index.js";
 import { flushRedisUrl, startRedis, type RedisServer } from "../helpers/redis.js";
 import { graphql, spawnService, until } from "../helpers/service.js";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, readyz, startStack, type Stack } from "../helpers/stack.js";
 
 const KEY = "7".repeat(64);
 const DEVICES = `query($p: ID!) { project(projectId: $p) { devices { name } } }`;
@@ -106,11 +106,6 @@ function backoffBound(lifeMs: number, windowMs: number): number {
     if (elapsed > windowMs) return calls;
     calls++;
   }
-}
-
-async function readyz(stack: Stack): Promise<{ status: number; checks: Record<string, string> }> {
-  const res = await fetch(new URL("/readyz", stack.url));
-  return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
 }
 
 /** Every key and value in Redis, as text (strings, hashes, lists, sets, sorted sets). */

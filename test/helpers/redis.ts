@@ -5,21 +5,16 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../scripts/support.js";
 
 const run = promisify(execFile);
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+// One free-port helper for tests and scripts (the soak scripts start servers too).
+export { freePort };
 
 /**
  * Empties every node a `REDIS_URL` names (`redis://h:p` or `redis+cluster://h:p,h:p,…`), so a test starts without

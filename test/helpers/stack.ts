@@ -169,6 +169,13 @@ export async function resetStacks(...stacks: Stack[]): Promise<void> {
   for (const s of stacks) await s.reset();
 }
 
+/** The graph's `/readyz`: the HTTP status, the body, and its checks by name. */
+export async function readyz(stack: Stack): Promise<{ status: number; body: { status: string; checks: Record<string, string> }; checks: Record<string, string> }> {
+  const res = await fetch(new URL("/readyz", stack.url));
+  const body = (await res.json()) as { status: string; checks: Record<string, string> };
+  return { status: res.status, body, checks: body.checks };
+}
+
 /** Commands the simulator received, as `command param-json` strings, for exact comparisons. */
 export function commandsReceived(sim: AkubelaSimulator): string[] {
   return sim.received().map((c) => `${c.command} ${JSON.stringify(c.param)}`);
