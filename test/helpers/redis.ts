@@ -31,8 +31,12 @@ export async function flushRedisUrl(url: string): Promise<void> {
         (r) => r.stdout.split("\n").filter((k) => k && !/^acg:idem:v1:\{s\d+\}:epoch$/.test(k)),
         () => [],
       );
-      // One key per DEL: in a cluster, keys of one node may sit in several slots.
-      await Promise.all(keys.map((k) => run("redis-cli", [...cli, "del", k], { timeout: 2000 }).catch(() => undefined)));
+      if (keys.length === 0) return;
+      // One DEL per key (in a cluster, one node's keys sit in several slots), all through one redis-cli on stdin.
+      const child = spawn("redis-cli", cli, { stdio: ["pipe", "ignore", "ignore"] });
+      child.on("error", () => {});
+      child.stdin.end(keys.map((k) => `DEL "${k.replace(/["\\]/g, "\\$&")}"\n`).join(""));
+      await once(child, "exit");
     }),
   );
 }
