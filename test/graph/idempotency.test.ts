@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
-import { DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, resetStacks, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
 
 const OPEN = `mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome vendorRequestId relayId device { name } userErrors { code } } }`;
 const PIN = `mutation($input: CredentialNumberInput!) { pinCodeCreate(input: $input) { pinCode { id number createdAt } userErrors { code } } }`;
@@ -14,6 +14,7 @@ beforeAll(async () => {
   a = await startStack({ env: { REDIS_URL: redis.url } });
   b = await startStack({ env: { REDIS_URL: redis.url }, shareSimulatorsWith: a });
 });
+beforeEach(() => resetStacks(a, b));
 afterAll(async () => {
   await b.close();
   await a.close();
@@ -55,8 +56,10 @@ describe("idempotency keys on doorOpen and the create mutations", () => {
   });
 
   it("the same key with another input: 409 IDEMPOTENCY_KEY_REUSED, nothing sent", async () => {
+    const first = { device: toGlobalId("AliyunAccessControlDevice", iotId()), idempotencyKey: "open-reused" };
+    expect((await a.gql(OPEN, { input: first })).data.doorOpen.outcome).toBe("OPENED");
     a.aliyun.clearReceived();
-    const other = { device: toGlobalId("AliyunAccessControlDevice", [...a.aliyun.state.devices.keys()][1]), idempotencyKey: "open-1" };
+    const other = { device: toGlobalId("AliyunAccessControlDevice", [...a.aliyun.state.devices.keys()][1]), idempotencyKey: "open-reused" };
     const res = await a.gql(OPEN, { input: other });
     expect(res.errors?.[0]).toMatchObject({ extensions: { code: "IDEMPOTENCY_KEY_REUSED" } });
     expect(a.aliyun.received()).toHaveLength(0);

@@ -2,18 +2,13 @@
  * Issue 13, "Not found, as vendors say it": an account the vendor says does not exist is `null`, whether it says so
  * with an envelope code `not_found` or `404`, or an HTTP 404; any other failure stays an error.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { describe, expect, it } from "vitest";
+import { DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
 
 const ACCOUNT = `query($p: ID!, $r: ID!, $a: ID!) { account(projectId: $p, residenceId: $r, accountId: $a) { accountId } }`;
 
 describe("not found, as the vendor says it", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => stack.sim.reset());
+  const stack = useStack();
 
   const vars = () => {
     const a = [...stack.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.values()][0];
