@@ -46,12 +46,7 @@ describe("not found, as the vendor says it", () => {
  * ("service not found": a wrong path) and every other code stay errors.
  */
 describe("not found, as the Aliyun gateway says it", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => stack.aliyun.reset());
+  const stack = useStack();
 
   const PERSON = `query($i: ID!) { aliyunPerson(identityId: $i) { identityId name } }`;
   const KEEP_OPEN = `query($i: ID!) { aliyunDevice(iotId: $i) { iotId keepOpen } }`;
