@@ -11,7 +11,8 @@ import { createSealer } from "./lib/sealed.js";
 import { tokenCredential, type AkubelaCredential } from "./auth/caller.js";
 import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
-import { ReadThrough, serverScope } from "./cache/read-through.js";
+import { InFlightReads, ReadThrough, serverScope } from "./cache/read-through.js";
+import { VendorBudgets } from "./datasources/budget.js";
 import { RedisCache } from "./cache/redis-cache.js";
 import { RedisIdempotencyStore } from "./idempotency/redis-store.js";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency/store.js";
@@ -219,6 +220,8 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       }),
       siteMap,
       readThrough: new ReadThrough(cache, logger),
+      budgets: new VendorBudgets(config.vendorBudget, (vendor, kind, waitedMs) => metrics.vendorBudgetWait.observe({ vendor, kind }, waitedMs / 1000)),
+      flights: new InFlightReads(),
       knownTokens: new KnownGoodTokens(config.auth.bearerVerifyMs),
       aliyunCacheScope: serverScope(`${aliyun.baseUrl}|${aliyun.appKey}`, aliyun.appSecret ?? ""),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
@@ -232,6 +235,12 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       const st = deps.readThrough.stats();
       return (["hits", "misses", "errors", "stale", "bypassed", "joined"] as const).map((k) => ({ labels: { result: k }, value: st[k] }));
     });
+    metrics.gauge("vendor_budget_queue_length", "Vendor calls waiting for their tenant's vendor budget, by vendor.", "vendor", () =>
+      Object.entries(deps.budgets.queued()).map(([vendor, value]) => ({ labels: { vendor }, value })),
+    );
+    metrics.collect("vendor_reads_coalesced_total", "Vendor reads answered by joining an identical read of the same tenant in flight for another request.", "vendor", () => [
+      { labels: { vendor: "all" }, value: deps.flights.joined },
+    ]);
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host).catch((error: unknown) => {
       throw listenError(error, config.port, config.host);

@@ -36,8 +36,6 @@ export interface Config {
     timeoutMs: number;
     /** Extra attempts for read commands after a network error, 429 or 5xx. Writes are never retried. */
     readRetries: number;
-    /** Vendor commands one GraphQL request may have in flight at once. */
-    concurrency: number;
     /** `page_size` used for the paged list commands (the vendor publishes no maximum; 100 is the safe one). */
     pageSize: number;
     /** Demo mode: lifetime of the built-in simulator's tokens (`AKUBELA_SIM_TOKEN_TTL_SECONDS`; default 3600). */
@@ -53,9 +51,12 @@ export interface Config {
     timeoutMs: number;
     /** Extra attempts of a read after a reset/refused connection, 429 or 5xx. Writes are never retried. */
     readRetries: number;
-    /** Gateway calls one GraphQL request may have in flight at once. */
-    concurrency: number;
   };
+  /**
+   * The per-tenant vendor budget (one per vendor credential, shared by every request of this instance): calls in
+   * flight at once (`VENDOR_MAX_IN_FLIGHT`) and started per second (`VENDOR_MAX_PER_SECOND`, 0: unbounded).
+   */
+  vendorBudget: { maxInFlight: number; maxPerSecond: number };
   redisUrl?: string;
   /**
    * `TOKEN_ENCRYPTION_KEY` (32 bytes: 64 hex digits or base64): seals the facade's own vendor tokens in the shared
@@ -92,6 +93,8 @@ export interface Config {
     maxAliases: number;
     maxCost: number;
     listSize: number;
+    /** Vendor calls one GraphQL request may send (`MAX_VENDOR_CALLS_PER_OPERATION`); past it fields answer null. */
+    maxVendorCallsPerOperation: number;
     /** Operations in one batched HTTP request. */
     maxBatch: number;
     /** Lexical tokens in one document (graphql `parse` stops at it, before building the tree). */
@@ -266,7 +269,6 @@ export function loadConfig(env: Env = process.env): Config {
       projectIds,
       timeoutMs: read.int("AKUBELA_TIMEOUT_MS", 10_000, 100, 120_000),
       readRetries: read.int("AKUBELA_READ_RETRIES", 2, 0, 5),
-      concurrency: read.int("AKUBELA_CONCURRENCY", 8, 1, 64),
       pageSize: read.int("AKUBELA_PAGE_SIZE", 100, 1, 100),
       ...(simTokenTtl !== undefined ? { simulatorTokenTtlSeconds: simTokenTtl } : {}),
     },
@@ -277,7 +279,10 @@ export function loadConfig(env: Env = process.env): Config {
       timeZone,
       timeoutMs: read.int("ALIYUN_TIMEOUT_MS", 10_000, 100, 120_000),
       readRetries: read.int("ALIYUN_READ_RETRIES", 2, 0, 5),
-      concurrency: read.int("ALIYUN_CONCURRENCY", 8, 1, 64),
+    },
+    vendorBudget: {
+      maxInFlight: read.int("VENDOR_MAX_IN_FLIGHT", 32, 1, 1024),
+      maxPerSecond: read.int("VENDOR_MAX_PER_SECOND", 0, 0, 100_000),
     },
     redisUrl,
     tokenEncryptionKey,
@@ -297,6 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: read.int("QUERY_MAX_ALIASES", 30, 0, 1000),
       maxCost: read.int("QUERY_MAX_COST", 250_000, 10, 100_000_000),
       listSize: read.int("QUERY_LIST_SIZE", 10, 1, 1000),
+      maxVendorCallsPerOperation: read.int("MAX_VENDOR_CALLS_PER_OPERATION", 500, 1, 1_000_000),
       maxBatch: read.int("QUERY_MAX_BATCH", 10, 1, 100),
       maxTokens: read.int("QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
       maxDirectives: read.int("QUERY_MAX_DIRECTIVES", 50, 0, 10_000),

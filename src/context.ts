@@ -3,7 +3,9 @@ import type { Caller, CallerSources } from "./auth/caller.js";
 import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
 import type { Cache } from "./cache/cache.js";
-import type { ReadThrough } from "./cache/read-through.js";
+import type { InFlightReads, ReadThrough } from "./cache/read-through.js";
+import { OperationBudget } from "./datasources/base.js";
+import type { VendorBudgets } from "./datasources/budget.js";
 import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
 import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
@@ -48,6 +50,10 @@ export interface ServerDeps {
   siteMap: SiteMap;
   /** The shared cache (Redis, or in-process without one). */
   readThrough: ReadThrough;
+  /** The per-tenant vendor budgets of this instance (VENDOR_MAX_IN_FLIGHT, VENDOR_MAX_PER_SECOND). */
+  budgets: VendorBudgets;
+  /** Identical reads in flight across requests, sent once per tenant. */
+  flights: InFlightReads;
   /** Cache scope of the Aliyun reads: an HMAC of the app key that fetches them, keyed with its secret. */
   aliyunCacheScope: string;
   /** Callers' own tokens the vendor accepted lately (BEARER_VERIFY_SECONDS). */
@@ -89,12 +95,14 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     guard,
     ...(bearer ? { credentialCheck: { known: () => known.isGood(bearer), accepted: () => known.mark(bearer), refused: () => known.forget(bearer) } } : {}),
     naive: deps.config.naive,
+    budgets: deps.budgets,
+    flights: deps.flights,
+    operation: new OperationBudget(deps.config.limits.maxVendorCallsPerOperation),
     onBatch: (loader: string, size: number) => deps.metrics.loaderBatchSize.observe({ loader }, size),
     cache: { readThrough: deps.readThrough, staleMs: cache.staleMs, bypass: Boolean(caller.bypassCache) },
   };
   const akubela = new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
     ...common,
-    concurrency: deps.config.akubela.concurrency,
     pageSize: deps.config.akubela.pageSize,
     ttlMs: Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
     membershipTtlMs: cache.membershipTtlMs,
@@ -115,7 +123,6 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
       ...common,
       // The gateway is called with the server's app key: only for callers the facade itself authenticated.
       gatewayAllowed: caller.kind === "api-key",
-      concurrency: deps.config.aliyun.concurrency,
       timeZone: deps.config.aliyun.timeZone,
       scope: deps.aliyunCacheScope,
       ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs },
