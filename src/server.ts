@@ -221,7 +221,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     return lastReadiness.checks;
   }
 
-  /** `GET /reports/<name>.csv|.json?projectId=…`, authenticated like the graph. */
+  /** `GET /reports/<name>.csv|.json?projectId=…` (`events`: `&since=<cursor or ISO time>`), authenticated like the graph. */
   async function exportReport(req: IncomingMessage, res: ServerResponse, target: NonNullable<ReturnType<typeof parseExportPath>>, url: URL, requestId: string) {
     const fail = (status: number, code: string, message: string) => sendError(res, status, code, message);
     if (req.method !== "GET") return fail(405, "METHOD_NOT_ALLOWED", "reports are read with GET");
@@ -233,7 +233,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     try {
       const formulas = url.searchParams.get("formulas");
       if (formulas !== null && formulas !== "raw") return fail(400, "BAD_USER_INPUT", "formulas takes only the value raw (?formulas=raw: CSV values unescaped)");
-      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res, formulas === "raw" ? "raw" : "neutral");
+      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res, formulas === "raw" ? "raw" : "neutral", { since: url.searchParams.get("since") });
     } catch (error) {
       if (error instanceof ExportError && !res.headersSent) return fail(error.status, error.code, error.message);
       throw error;

@@ -15,7 +15,9 @@
  *   watermark is appended (the log deduplicates by eventId), older ones are already in the log.
  *
  * Commands: `get_user_list` (002, 获取用户列表) to find residences; `get_akuvox_open_door_history`,
- * `get_akuvox_call_history` and `get_akuvox_device_list` (001_5b8afc7a7400404b.txt) per residence.
+ * `get_akuvox_call_history` and `get_akuvox_device_list` (001_5b8afc7a7400404b.txt) per residence; per project,
+ * `get_visitor_temp_key_list` then `get_visitor_temp_key_history` per key (000_ea6fedeba34c96fa.txt, 获取访客临时密码
+ * 列表 / 获取访客临时密码历史记录), one call a step like every other source, a pass every fair interval.
  */
 import type { Cluster, Redis } from "ioredis";
 import type { AkubelaCredential } from "../auth/caller.js";
@@ -25,7 +27,7 @@ import { expectRows, mapAccessEvent, mapCall, mapDevice } from "../datasources/a
 import type { Logger } from "../logger.js";
 import { connectRedis, Lease } from "./lease.js";
 import type { EventLog } from "./log.js";
-import { deviceStatusChange, fromCallRecord, fromOpenDoorRecord, type AccessEventData } from "./model.js";
+import { deviceStatusChange, fromCallRecord, fromOpenDoorRecord, fromVisitorKeyRecord, type AccessEventData } from "./model.js";
 
 export interface PollerOptions {
   tenant: string;
@@ -47,6 +49,15 @@ interface Residence {
   buildingId: string | null;
   intervalMs: number;
   dueAt: number;
+}
+
+/** A project's visitor-key pass: the keys still to list (next page) and to poll. */
+interface VisitorKeyPass {
+  projectId: string;
+  dueAt: number;
+  /** The next page of `get_visitor_temp_key_list` to read; null once the list is read. */
+  listPage: number | null;
+  keys: string[];
 }
 
 /** Watermark of a history source: the newest vendor time seen; of a device list: each device's last flag. */
@@ -85,6 +96,7 @@ export class EventPoller {
   private readonly watermarksKey: string;
   private readonly memoryWatermarks = new Map<string, string>();
   private residences: Residence[] = [];
+  private visitorPasses: VisitorKeyPass[] = [];
   private discoveredAt = 0;
   private failures = 0;
   private pausedUntil = 0;
@@ -193,14 +205,18 @@ export class EventPoller {
     const known = new Map(this.residences.map((r) => [r.residenceId, r]));
     const interval = this.fairInterval(found.length);
     this.residences = found.map((r) => known.get(r.residenceId) ?? { ...r, intervalMs: interval, dueAt: Date.now() });
+    const passes = new Map(this.visitorPasses.map((v) => [v.projectId, v]));
+    this.visitorPasses = this.options.projectIds.map((projectId) => passes.get(projectId) ?? { projectId, dueAt: Date.now(), listPage: 1, keys: [] });
     this.discoveredAt = Date.now();
   }
 
   private pollCursor = 0;
 
-  /** The most overdue residence: one of its three sources, in turn. */
+  /** The most overdue residence: one of its three sources, in turn; or a step of a due visitor-key pass. */
   private async pollNext(now: number): Promise<void> {
     const due = this.residences.filter((r) => r.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt)[0];
+    const pass = this.visitorPasses.filter((v) => v.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt)[0];
+    if (pass && (!due || pass.dueAt <= due.dueAt)) return this.visitorKeyStep(pass);
     if (!due) return;
     const sources = ["open_door", "call", "devices"] as const;
     const kind = sources[this.pollCursor++ % 3]!;
@@ -251,6 +267,37 @@ export class EventPoller {
     this.stats.appended += appended.length;
     await this.setWatermark(source, next);
     return appended.length;
+  }
+
+  /**
+   * One call of a project's visitor-key pass: a page of the key list, else one key's history (newest first, its
+   * first page: a key is used a few times a day at most). The pass ends when every key was read; the next starts a
+   * fair interval later, sooner after activity.
+   */
+  private async visitorKeyStep(pass: VisitorKeyPass): Promise<void> {
+    if (pass.listPage !== null) {
+      const command = "get_visitor_temp_key_list";
+      const rows = expectRows(await this.call("manager-commands", command, { project_id: pass.projectId, page_size: 100, page_index: pass.listPage }), command);
+      for (const row of rows) if (typeof row.visitor_temp_key_id === "string") pass.keys.push(row.visitor_temp_key_id);
+      pass.listPage = rows.length < 100 ? null : pass.listPage + 1;
+      if (pass.listPage !== null || pass.keys.length > 0) return;
+    } else {
+      const keyId = pass.keys.shift()!;
+      const source = `visitor_key:${pass.projectId}:${keyId}`;
+      const received = new Date();
+      const mark = await this.watermark(source);
+      const command = "get_visitor_temp_key_history";
+      const rows = expectRows(await this.call("manager-commands", command, { project_id: pass.projectId, visitor_temp_key_id: keyId, page_size: 20, page_index: 1 }), command);
+      const since = mark && "since" in mark ? mark.since : new Date(received.getTime() - 1000).toISOString();
+      const all = rows.map((row) => fromVisitorKeyRecord(mapAccessEvent(row), { projectId: pass.projectId, visitorTempKeyId: keyId }, received));
+      const appended = await this.options.log.append(all.filter((e) => e.occurredAt >= since).reverse());
+      this.stats.appended += appended.length;
+      await this.setWatermark(source, { since: all.reduce((m, e) => (e.occurredAt > m ? e.occurredAt : m), since) });
+      if (appended.length > 0) pass.dueAt = 0; // active: the next pass as soon as this one ends
+      if (pass.keys.length > 0) return;
+    }
+    pass.dueAt = pass.dueAt === 0 ? Date.now() + this.options.config.pollMinIntervalMs : Date.now() + this.fairInterval(this.residences.length);
+    pass.listPage = 1;
   }
 
   /** For the benchmark: calls in the last minute against the budget. */

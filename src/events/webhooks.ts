@@ -14,10 +14,12 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
+import got, { TimeoutError } from "got";
 import { Webhook } from "standardwebhooks";
 import type { WebhooksConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Sealer } from "../lib/sealed.js";
+import { hostProblem, literalHostProblem, NON_PUBLIC_ADDRESS, publicOnlyLookup } from "../lib/public-address.js";
 import { connectRedis, Lease } from "./lease.js";
 import type { EventLog } from "./log.js";
 import type { AccessEventKind, LoggedAccessEvent } from "./model.js";
@@ -46,7 +48,7 @@ export interface WebhookAttempt {
   attemptedAt: string;
   /** The receiver's HTTP status; null when none came (timeout, connection refused). */
   status: number | null;
-  /** `timeout`, `connection failed`, `HTTP 500`… never the receiver's body. */
+  /** `timeout`, `connection failed`, `non-public address`, `HTTP 500`… never the receiver's body. */
   error: string | null;
   durationMs: number;
 }
@@ -217,6 +219,17 @@ export function webhookUrlProblem(text: string, allowHttpLoopback: boolean): str
   return allowHttpLoopback ? "url must be https (or http on a loopback address)" : "url must be https";
 }
 
+/**
+ * {@link webhookUrlProblem}, then the host: an IP literal, or every address its name resolves to now, must be public
+ * (src/lib/public-address.ts; loopback only with `WEBHOOK_ALLOW_HTTP_LOOPBACK`). Deliveries check again.
+ */
+export async function webhookTargetProblem(text: string, allowHttpLoopback: boolean): Promise<string | null> {
+  return webhookUrlProblem(text, allowHttpLoopback) ?? (await hostProblem(new URL(text), loopbackAllowed(new URL(text), allowHttpLoopback)));
+}
+
+/** Loopback is allowed only with `WEBHOOK_ALLOW_HTTP_LOOPBACK` and only as spelled in {@link LOOPBACK} (not `[::ffff:127.0.0.1]`). */
+const loopbackAllowed = (url: URL, allowHttpLoopback: boolean) => allowHttpLoopback && LOOPBACK.has(url.hostname);
+
 /** The body of a delivery: Standard Webhooks' `{type, timestamp, data}`. */
 export function webhookPayload(e: LoggedAccessEvent, pictures: boolean): string {
   const data = { ...e, thumbnailUrl: pictures ? (e.thumbnailUrl ?? null) : null, pictureUrl: pictures ? (e.pictureUrl ?? null) : null };
@@ -354,10 +367,17 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(ep.url, {
-        method: "POST",
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.o.config.timeoutMs),
+      // DNS may have changed since registration: an IP literal is judged here, a name by the connection's lookup,
+      // so a non-public address fails the attempt before anything connects.
+      const url = new URL(ep.url);
+      const loopback = loopbackAllowed(url, this.o.config.allowHttpLoopback);
+      if (literalHostProblem(url, loopback)) throw Object.assign(new Error("non-public address"), { code: NON_PUBLIC_ADDRESS });
+      const res = await got.post(url, {
+        followRedirect: false,
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: { request: this.o.config.timeoutMs },
+        dnsLookup: publicOnlyLookup(loopback),
         headers: {
           "content-type": "application/json",
           "user-agent": "access-control-graph-webhooks",
@@ -367,11 +387,11 @@ export class WebhookDispatcher {
         },
         body: d.payload,
       });
-      status = res.status;
-      await res.body?.cancel().catch(() => {});
+      status = res.statusCode;
       if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (e) {
-      error = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError") ? "timeout" : "connection failed";
+      const code = (e as { code?: string }).code;
+      error = code === NON_PUBLIC_ADDRESS ? "non-public address" : e instanceof TimeoutError ? "timeout" : "connection failed";
     }
     const attempt: WebhookAttempt = { attemptedAt: timestamp.toISOString(), status, error, durationMs: Date.now() - started };
     const attempts = [...d.attempts, attempt];

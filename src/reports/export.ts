@@ -1,11 +1,16 @@
 import type { ServerResponse } from "node:http";
 import type { ApolloServer } from "@apollo/server";
 import type { GraphContext } from "../context.js";
+import { isCursor } from "../events/model.js";
 
 /**
  * `GET /reports/<name>.csv|.json?projectId=…`: a report of the graph exported for BI tools and spreadsheets,
  * authenticated like the graph, streamed page by page (100 rows a page, every page) by running the report's own
  * GraphQL query, so an export and a query can never disagree.
+ *
+ * `events` is the access-event log (issue 17) through `Query.accessEvents`, with its authorization and scoping:
+ * `?since=` takes a log cursor (rows after it: an incremental export resumes from the last row's `cursor`) or an
+ * ISO date-time (events received at or after it). Capture URLs are in it only for callers allowed to see them.
  */
 export const REPORTS = {
   accounts: {
@@ -24,7 +29,30 @@ export const REPORTS = {
     field: "accessEventsReport",
     columns: ["projectId", "residenceId", "residenceNo", "buildingId", "occurredAt", "method", "success", "deviceName", "accountName"],
   },
+  events: {
+    field: "accessEvents",
+    columns: [
+      "cursor", "eventId", "kind", "method", "occurredAt", "receivedAt", "projectId", "buildingId", "residenceId", "deviceId", "deviceName", "relayId",
+      "accountId", "accountName", "visitorTempKeyId", "detail", "vendor", "vendorEventType", "thumbnailUrl", "pictureUrl",
+    ],
+  },
 } as const;
+
+/** Further arguments of a report's query, from the export's query string (`events`: `since`). */
+export interface ExportArgs {
+  /** A log cursor (read after it) or an ISO date-time (received at or after it). */
+  since?: string | null;
+}
+
+/** `since` as the report query's arguments: a cursor is `after`, anything else a `since` date-time. */
+function sinceArgs(name: ExportName, args: ExportArgs): { after: string | null; since: string | null } {
+  const since = args.since ?? null;
+  if (since === null) return { after: null, since: null };
+  if (name !== "events") throw new ExportError(400, "BAD_USER_INPUT", `since applies to the events export only`);
+  if (isCursor(since)) return { after: since, since: null };
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(since) || !Number.isFinite(Date.parse(since))) throw new ExportError(400, "BAD_USER_INPUT", "since must be a cursor of the access-event log or an ISO date-time");
+  return { after: null, since };
+}
 
 export type ExportName = keyof typeof REPORTS;
 const PAGE = 100;
@@ -73,12 +101,19 @@ export async function streamReport(
   projectId: string,
   res: ServerResponse,
   formulas: "neutral" | "raw" = "neutral",
+  args: ExportArgs = {},
 ): Promise<void> {
   const report = REPORTS[name];
-  const query = `query Export($p: ID!, $first: Int!, $after: String) { ${report.field}(projectId: $p, first: $first, after: $after) {
+  const start = sinceArgs(name, args);
+  const query =
+    name === "events"
+      ? `query Export($p: ID!, $first: Int!, $after: String, $since: DateTime) { ${report.field}(projectId: $p, first: $first, after: $after, since: $since) {
+    pageInfo { hasNextPage endCursor } nodes { ${report.columns.join(" ")} } } }`
+      : `query Export($p: ID!, $first: Int!, $after: String) { ${report.field}(projectId: $p, first: $first, after: $after) {
     pageInfo { hasNextPage endCursor } nodes { ${report.columns.join(" ")} } } }`;
   const page = async (after: string | null) => {
-    const result = await apollo.executeOperation({ query, variables: { p: projectId, first: PAGE, after } }, { contextValue: context });
+    const variables = name === "events" ? { p: projectId, first: PAGE, after: after ?? start.after, since: after ? null : start.since } : { p: projectId, first: PAGE, after };
+    const result = await apollo.executeOperation({ query, variables }, { contextValue: context });
     const body = result.body.kind === "single" ? result.body.singleResult : undefined;
     const error = body?.errors?.[0];
     if (error || !body?.data) {

@@ -98,7 +98,7 @@ describe("access events from the simulator to subscribers", () => {
     expect(pollers.filter((p) => p.stats.calls > 0)).toHaveLength(1);
     // Besides the poller's calls: each subscription's residence filter was proved the project's (its user list) once.
     const proofs = 2 * userListPages(a.sim, DEMO_PROJECT_ID).length;
-    const polled = ["get_user_list", "get_akuvox_open_door_history", "get_akuvox_call_history", "get_akuvox_device_list"].reduce((n, c) => n + a.sim.calls(c).length, 0) - proofs;
+    const polled = ["get_user_list", "get_akuvox_open_door_history", "get_akuvox_call_history", "get_akuvox_device_list", "get_visitor_temp_key_list", "get_visitor_temp_key_history"].reduce((n, c) => n + a.sim.calls(c).length, 0) - proofs;
     // Counted as they are sent: at most one may still be on its way to the simulator.
     const sent = pollers[0]!.stats.calls + pollers[1]!.stats.calls;
     expect(polled).toBeGreaterThanOrEqual(sent - 1);

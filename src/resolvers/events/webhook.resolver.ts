@@ -4,7 +4,7 @@ import { allows } from "../../auth/caller.js";
 import { RequiresScope } from "../../auth/scope.js";
 import type { GraphContext } from "../../context.js";
 import { ForbiddenError, UnauthenticatedError } from "../../errors.js";
-import { newWebhookSecret, webhookUrlProblem, type WebhookDeliveryRecord, type WebhookEndpointRecord, type WebhookService } from "../../events/webhooks.js";
+import { newWebhookSecret, webhookTargetProblem, type WebhookDeliveryRecord, type WebhookEndpointRecord, type WebhookService } from "../../events/webhooks.js";
 import { ACCESS_EVENT_KINDS, type AccessEventKind } from "../../events/model.js";
 import { InputErrors } from "../common/mutation.js";
 import {
@@ -105,7 +105,7 @@ export class WebhookEndpointResolver {
     const { owner, service } = ownerOf(ctx, "write");
     const errors = new InputErrors();
     const url = errors.text(input.url, "input.url", { max: 2048 });
-    const problem = url === undefined ? null : webhookUrlProblem(url, service.config.allowHttpLoopback);
+    const problem = url === undefined ? null : await webhookTargetProblem(url, service.config.allowHttpLoopback);
     if (problem) errors.add("input.url", `input.${problem}`);
     const projectIds = errors.items(input.projectIds, "input.projectIds", 100);
     const configured = ctx.config.akubela.projectIds;

@@ -28,7 +28,7 @@ export class WebhookAttempt {
   @Field(() => Int, { nullable: true, description: "The endpoint's HTTP status; null when none came (timeout, connection failed)." })
   status!: number | null;
 
-  @Field(() => String, { nullable: true, description: "Why it failed (`HTTP 500`, `timeout`, `connection failed`); null on success. Never the endpoint's body." })
+  @Field(() => String, { nullable: true, description: "Why it failed (`HTTP 500`, `timeout`, `connection failed`, `non-public address`: the URL now resolves into a private network, nothing was sent); null on success. Never the endpoint's body." })
   error!: string | null;
 
   @Field(() => Int, { description: "How long it took, ms." })

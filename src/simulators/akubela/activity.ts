@@ -1,7 +1,8 @@
 /**
  * Events as the vendor would produce them: an entry at the front of a residence's open-door or call history
  * (`get_akuvox_open_door_history` / `get_akuvox_call_history`, 001_5b8afc7a7400404b.txt, newest first), or a
- * device's `online` flag changed (`get_akuvox_device_list`). Used by the control route `POST /__sim/events`, by
+ * device's `online` flag changed (`get_akuvox_device_list`), or a visitor temp key used at a door (an entry at the
+ * front of its `get_visitor_temp_key_history`, 000_ea6fedeba34c96fa.txt, newest first). Used by the control route `POST /__sim/events`, by
  * tests, and by demo mode's simulated residents.
  */
 import { findResidence, residenceAccounts, residenceDevices, type AkubelaState } from "./state.js";
@@ -10,7 +11,8 @@ import { formatDateTime } from "./time.js";
 export type SimEventSpec =
   | { type: "open_door"; residenceId: string; success?: boolean; method?: string; deviceName?: string; accountName?: string }
   | { type: "call"; residenceId: string; callerName?: string; callerSip?: string }
-  | { type: "device_status"; mac: string; online: boolean };
+  | { type: "device_status"; mac: string; online: boolean }
+  | { type: "visitor_key"; visitorTempKeyId: string; success?: boolean; deviceName?: string };
 
 export class SimEventError extends Error {}
 
@@ -26,6 +28,28 @@ export function injectSimEvent(state: AkubelaState, spec: SimEventSpec, now: Dat
       }
     }
     throw new SimEventError("no device with this mac");
+  }
+  if (spec.type === "visitor_key") {
+    for (const project of state.projects.values()) {
+      const key = project.visitor_temp_keys.get(String(spec.visitorTempKeyId));
+      if (!key) continue;
+      const record = {
+        open_door_time: formatDateTime(now),
+        building_name: key.building_name,
+        device_name: spec.deviceName ?? "Door",
+        account_name: key.visitor_temp_key_name,
+        residence_no: key.residence_no,
+        record_type: "open door",
+        open_door_type: "temp key",
+        number: key.visitor_temp_key_number,
+        open_door: spec.success !== false,
+        capture_thumbnail_url: "",
+        capture_picture_url: "",
+      };
+      key.history.unshift(record);
+      return { ...record, number: undefined };
+    }
+    throw new SimEventError("no visitor temp key with this visitorTempKeyId");
   }
   const found = findResidence(state, String(spec.residenceId));
   if (!found) throw new SimEventError("no residence with this residenceId");

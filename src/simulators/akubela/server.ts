@@ -353,7 +353,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       const spec = JSON.parse(Buffer.concat(chunks).toString("utf8")) as SimEventSpec;
       reply(200, { ok: true, recorded: injectSimEvent(state, spec, now()) });
     } catch (error) {
-      reply(400, { ok: false, message: error instanceof SimEventError ? error.message : "body must be a JSON event: {type: open_door|call|device_status, …}" });
+      reply(400, { ok: false, message: error instanceof SimEventError ? error.message : "body must be a JSON event: {type: open_door|call|device_status|visitor_key, …}" });
     }
   }
 
