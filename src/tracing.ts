@@ -45,11 +45,17 @@ export function startTracing(options: { env?: NodeJS.ProcessEnv; spanProcessors?
   return true;
 }
 
-/** Flushes and stops the SDK (shutdown, tests); nothing when tracing is off. */
-export async function stopTracing(): Promise<void> {
+/** Flushes and stops the SDK (shutdown, tests), waiting at most `timeoutMs`; nothing when tracing is off. */
+export async function stopTracing(timeoutMs = 5_000): Promise<void> {
   const running = sdk;
   sdk = undefined;
-  await running?.shutdown();
+  if (!running) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    running.shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref())),
+  ]);
+  clearTimeout(timer);
 }
 
 const tracer = () => trace.getTracer("access-control-graph");
