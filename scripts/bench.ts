@@ -5,11 +5,15 @@
  * dashboard grows with 100, 1,000 and 10,000 accounts. Prints a table and writes `bench/results.json`.
  *
  *   BENCH_LATENCY_MS (vendor latency, default 20)  BENCH_ITERATIONS (default 20)  BENCH_CONCURRENCY (default 8)
- *   BENCH_SCALES (default 100,1000,10000)
+ *   BENCH_SCALES (default 100,1000,10000)  BENCH_COALESCE_N (default 20)  BENCH_BUDGETS (default 8,32,64)
+ *   BENCH_ONLY (e.g. `coalescing,budgets`: run only those sections and keep the rest of bench/results.json)
+ *
+ * Also (issue 16): N concurrent identical requests against the cache at its default TTLs (vendor calls against the
+ * distinct calls: coalescing across requests), and the dashboard at several per-tenant budgets (VENDOR_MAX_IN_FLIGHT).
  *
  * The simulators run in a child process (loopback), so the facade's time and memory are measured alone.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp, type App } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import type { VendorCallEvent } from "../src/datasources/vendor-call.js";
@@ -23,15 +27,25 @@ const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? "100,1000,10000").split(",").map(Number);
+const COALESCE_N = Number(process.env.BENCH_COALESCE_N ?? 20);
+const BUDGETS = (process.env.BENCH_BUDGETS ?? "8,32,64").split(",").map(Number);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
+const runs = (section: string) => !ONLY || ONLY.has(section);
+/** The per-tenant budget of the main table's runs (the default of VENDOR_MAX_IN_FLIGHT). */
+const IN_FLIGHT = 32;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** The two simulators in a child process, seeded with `accounts` accounts, answering after `LATENCY` ms. */
 const startSimulators = (accounts: number) => startSimulatorsProcess({ latencyMs: LATENCY, accounts });
 
-type Variant = "optimized" | "naive" | "warm cache";
+type Variant = "optimized" | "naive" | "warm cache" | "default cache";
 
-async function startVariant(variant: Variant, sims: { akubela: string; aliyun: string }, calls: VendorCallEvent[]): Promise<App> {
+async function startVariant(variant: Variant, sims: { akubela: string; aliyun: string }, calls: VendorCallEvent[], env: Record<string, string> = {}): Promise<App> {
   const cacheTtl = variant === "warm cache" ? "3600" : "0";
+  const ttls =
+    variant === "default cache"
+      ? {}
+      : { CACHE_DEVICE_LIST_TTL_SECONDS: cacheTtl, CACHE_PERSON_TTL_SECONDS: cacheTtl, CACHE_KEEP_OPEN_TTL_SECONDS: cacheTtl };
   const config = loadConfig({
     HOST: "127.0.0.1",
     PORT: "0",
@@ -46,12 +60,14 @@ async function startVariant(variant: Variant, sims: { akubela: string; aliyun: s
     API_KEYS_FILE: DEMO_API_KEYS_PATH,
     RATE_LIMIT_PER_MINUTE: "1000000",
     QUERY_MAX_COST: "100000000",
-    CACHE_DEVICE_LIST_TTL_SECONDS: cacheTtl,
-    CACHE_PERSON_TTL_SECONDS: cacheTtl,
-    CACHE_KEEP_OPEN_TTL_SECONDS: cacheTtl,
+    ...ttls,
     CACHE_MEMORY_MAX_ENTRIES: "1000000",
+    // The 10,000-account dashboard sends ~14,000 calls: past the default per-operation budget on purpose.
+    MAX_VENDOR_CALLS_PER_OPERATION: "1000000",
+    VENDOR_MAX_IN_FLIGHT: String(IN_FLIGHT),
     LOG_LEVEL: "error",
     ...(variant === "naive" ? { NAIVE_NO_LOADERS: "true" } : {}),
+    ...env,
   });
   return startApp(config, createLogger("silent"), { onVendorCall: (e) => calls.push(e) });
 }
@@ -158,9 +174,63 @@ interface Row {
   throughputPerS: number;
   chain: number;
   latencyOverChain: number;
-  /** The least time the answer can take with AKUBELA_CONCURRENCY calls in flight: max(chain, ⌈bound ÷ 8⌉) × latency. */
+  /** The least time the answer can take with IN_FLIGHT calls in flight: max(chain, ⌈bound ÷ IN_FLIGHT⌉) × latency. */
   floorMs: number;
   latencyOverFloor: number;
+}
+
+const floorMs = (op: Operation, inFlight: number) => Math.max(op.chain, Math.ceil(op.lowerBound / inFlight)) * LATENCY;
+
+interface CoalescingRow {
+  operation: string;
+  concurrentRequests: number;
+  vendorCalls: number;
+  distinctCalls: number;
+}
+
+/** N identical requests at once, cache at its default TTLs: how many vendor calls, of how many distinct ones. */
+async function coalescing(sims: { akubela: string; aliyun: string }, op: Operation): Promise<CoalescingRow> {
+  const calls: VendorCallEvent[] = [];
+  const app = await startVariant("default cache", sims, calls);
+  try {
+    await Promise.all([sims.akubela, sims.aliyun].map((url) => fetch(`${url}/__sim/received`, { method: "DELETE" })));
+    await Promise.all(Array.from({ length: COALESCE_N }, () => op.run(app)));
+    const distinct = new Set<string>();
+    for (const url of [sims.akubela, sims.aliyun]) {
+      const received = (await (await fetch(`${url}/__sim/received`)).json()) as { command?: string; param?: unknown; path?: string; params?: unknown }[];
+      for (const c of received) distinct.add(JSON.stringify([c.command ?? c.path, c.param ?? c.params]));
+    }
+    return { operation: op.name, concurrentRequests: COALESCE_N, vendorCalls: calls.length, distinctCalls: distinct.size };
+  } finally {
+    await app.stop();
+  }
+}
+
+interface BudgetRow {
+  inFlight: number;
+  p50Ms: number;
+  chain: number;
+  latencyOverChain: number;
+  floorMs: number;
+  latencyOverFloor: number;
+}
+
+/** The dashboard alone at a per-tenant budget of `inFlight` calls. */
+async function budget(sims: { akubela: string; aliyun: string }, op: Operation, inFlight: number): Promise<BudgetRow> {
+  const app = await startVariant("optimized", sims, [], { VENDOR_MAX_IN_FLIGHT: String(inFlight) });
+  try {
+    await op.run(app);
+    const times: number[] = [];
+    for (let i = 0; i < Math.min(ITERATIONS, 10); i++) {
+      const t = performance.now();
+      await op.run(app);
+      times.push(performance.now() - t);
+    }
+    const p50 = quantile(times, 0.5);
+    return { inFlight, p50Ms: round(p50), chain: op.chain, latencyOverChain: round(p50 / (op.chain * LATENCY), 2), floorMs: floorMs(op, inFlight), latencyOverFloor: round(p50 / floorMs(op, inFlight), 2) };
+  } finally {
+    await app.stop();
+  }
 }
 
 async function measure(variant: Variant, sims: { akubela: string; aliyun: string }, ops: Operation[]): Promise<Row[]> {
@@ -198,8 +268,8 @@ async function measure(variant: Variant, sims: { akubela: string; aliyun: string
         throughputPerS: round(throughput),
         chain: op.chain,
         latencyOverChain: round(p50 / (op.chain * LATENCY), 2),
-        floorMs: Math.max(op.chain, Math.ceil(op.lowerBound / 8)) * LATENCY,
-        latencyOverFloor: round(p50 / (Math.max(op.chain, Math.ceil(op.lowerBound / 8)) * LATENCY), 2),
+        floorMs: floorMs(op, IN_FLIGHT),
+        latencyOverFloor: round(p50 / floorMs(op, IN_FLIGHT), 2),
       });
     }
   } finally {
@@ -243,13 +313,17 @@ process.stderr.write(`bench: vendor latency ${LATENCY} ms, ${ITERATIONS} iterati
 const sims = await startSimulators(120);
 const ops = operations(120);
 const rows: Row[] = [];
+const coalesced: CoalescingRow[] = [];
+const budgets: BudgetRow[] = [];
 try {
-  for (const variant of ["optimized", "naive", "warm cache"] as const) rows.push(...(await measure(variant, sims, ops)));
+  if (runs("operations")) for (const variant of ["optimized", "naive", "warm cache"] as const) rows.push(...(await measure(variant, sims, ops)));
+  if (runs("coalescing")) for (const name of ["account credentials, both vendors", "residence detail"]) coalesced.push(await coalescing(sims, ops.find((o) => o.name === name)!));
+  if (runs("budgets")) for (const n of BUDGETS) budgets.push(await budget(sims, ops[0], n));
 } finally {
   sims.stop();
 }
 const scales: ScaleRow[] = [];
-for (const n of SCALES) scales.push(await scale(n));
+if (runs("scales")) for (const n of SCALES) scales.push(await scale(n));
 
 const pad = (v: unknown, n: number) => String(v).padEnd(n);
 const lines = [
@@ -261,15 +335,23 @@ const lines = [
       `${pad(r.operation, 34)}${pad(r.variant, 12)}${pad(r.vendorCalls, 7)}${pad(r.lowerBound, 7)}${pad(r.callsOverBound, 8)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.throughputPerS, 8)}${pad(r.chain, 7)}${pad(r.latencyOverChain, 17)}${pad(r.floorMs, 10)}${r.latencyOverFloor}`,
   ),
   "",
-  "floor: with 8 vendor calls in flight per request (AKUBELA_CONCURRENCY), an answer needs at least max(chain, ⌈bound ÷ 8⌉) × latency.",
+  `floor: with ${IN_FLIGHT} vendor calls of the tenant in flight (VENDOR_MAX_IN_FLIGHT), an answer needs at least max(chain, ⌈bound ÷ ${IN_FLIGHT}⌉) × latency.`,
   "",
   "naive ÷ optimized:",
-  ...ops.map((op) => {
+  ...ops.filter(() => rows.length > 0).map((op) => {
     const o = rows.find((r) => r.operation === op.name && r.variant === "optimized")!;
     const n = rows.find((r) => r.operation === op.name && r.variant === "naive")!;
     const w = rows.find((r) => r.operation === op.name && r.variant === "warm cache")!;
     return `  ${pad(op.name, 34)} calls ×${round(n.vendorCalls / o.vendorCalls, 2)}, p50 ×${round(n.p50Ms / o.p50Ms, 2)}; warm cache: calls ${w.vendorCalls}, p50 ${w.p50Ms} ms`;
   }),
+  "",
+  `coalescing: ${COALESCE_N} identical requests at once, cache TTLs at their defaults:`,
+  `${pad("operation", 36)}${pad("calls", 8)}distinct`,
+  ...coalesced.map((c) => `${pad(c.operation, 36)}${pad(c.vendorCalls, 8)}${c.distinctCalls}`),
+  "",
+  "project dashboard alone by per-tenant budget (VENDOR_MAX_IN_FLIGHT):",
+  `${pad("in flight", 11)}${pad("p50 ms", 9)}${pad("chain", 7)}${pad("p50/(chain×lat)", 17)}${pad("floor ms", 10)}p50/floor`,
+  ...budgets.map((b) => `${pad(b.inFlight, 11)}${pad(b.p50Ms, 9)}${pad(b.chain, 7)}${pad(b.latencyOverChain, 17)}${pad(b.floorMs, 10)}${b.latencyOverFloor}`),
   "",
   "project dashboard by size (optimized):",
   `${pad("accounts", 10)}${pad("calls", 8)}${pad("bound", 8)}${pad("seconds", 9)}peak heap MB`,
@@ -277,9 +359,15 @@ const lines = [
 ];
 console.log(lines.join("\n"));
 await mkdir(new URL("../bench/", import.meta.url), { recursive: true });
+const resultsUrl = new URL("../bench/results.json", import.meta.url);
+// With BENCH_ONLY the sections not run keep their last results.
+const previous = ONLY ? (JSON.parse(await readFile(resultsUrl, "utf8").catch(() => "{}")) as Record<string, unknown>) : {};
+const fresh: Record<string, unknown> = { operations: rows, coalescing: coalesced, budgets, scales };
+const sections: Record<string, string> = { operations: "operations", coalescing: "coalescing", budgets: "budgets", scales: "scales" };
+const merged = Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k, runs(sections[k]) ? v : previous[k]]));
 await writeFile(
-  new URL("../bench/results.json", import.meta.url),
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, latencyMs: LATENCY, iterations: ITERATIONS, concurrency: CONCURRENCY, operations: rows, scales }, null, 2)}\n`,
+  resultsUrl,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), node: process.version, latencyMs: LATENCY, iterations: ITERATIONS, concurrency: CONCURRENCY, vendorMaxInFlight: IN_FLIGHT, ...merged }, null, 2)}\n`,
 );
 console.log("\nwrote bench/results.json");
 process.exit(0);

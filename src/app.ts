@@ -11,7 +11,8 @@ import { createSealer } from "./lib/sealed.js";
 import { tokenCredential, type AkubelaCredential } from "./auth/caller.js";
 import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
-import { ReadThrough, serverScope } from "./cache/read-through.js";
+import { InFlightReads, ReadThrough, serverScope } from "./cache/read-through.js";
+import { VendorBudgets } from "./datasources/budget.js";
 import { RedisCache } from "./cache/redis-cache.js";
 import { RedisIdempotencyStore } from "./idempotency/redis-store.js";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency/store.js";
@@ -26,6 +27,8 @@ import type { Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import { MemoryEventLog, RedisEventLog, type EventLog } from "./events/log.js";
 import { EventPoller } from "./events/poller.js";
+import { MemoryWebhookStore, RedisWebhookStore, WebhookDispatcher, type WebhookService, type WebhookStore } from "./events/webhooks.js";
+import { randomBytes } from "node:crypto";
 import { startSimulatedResidents } from "./simulators/akubela/activity.js";
 import { createHash } from "node:crypto";
 import { createServer, type GraphServer, type ServerOptions } from "./server.js";
@@ -57,6 +60,8 @@ export interface App {
   events: EventLog;
   /** The vendor-history poller (absent with EVENTS_POLL=false or no server Akubela credential). */
   poller?: EventPoller;
+  /** Webhook endpoints, deliveries and this instance's dispatcher (absent when off). */
+  webhooks?: WebhookService;
   stop(): Promise<void>;
 }
 
@@ -103,6 +108,8 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   let tokens: AkubelaTokenManager | undefined;
   let events: EventLog | undefined;
   let poller: EventPoller | undefined;
+  let webhookStore: WebhookStore | undefined;
+  let webhooks: WebhookService | undefined;
   let stopResidents: (() => void) | undefined;
   let effective = config;
   const options: ServerOptions = {};
@@ -137,6 +144,25 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     idempotency = await startIdempotencyStore(config, logger);
     // The access-event log: a Redis Stream shared by every instance, or an in-process ring without Redis.
     events = config.redisUrl ? new RedisEventLog(config.redisUrl, config.events, logger) : new MemoryEventLog(config.events);
+    // Webhooks: secrets sealed with WEBHOOK_SECRET_KEY (or TOKEN_ENCRYPTION_KEY) and kept on Redis when configured.
+    // Without a key: off in production; elsewhere a key of this process, so endpoints live in this process only.
+    const hookKey = config.events.webhooks.secretKey ?? (config.env === "production" ? undefined : randomBytes(32));
+    if (hookKey) {
+      const durable = Boolean(config.events.webhooks.secretKey && config.redisUrl);
+      webhookStore = durable ? new RedisWebhookStore(config.redisUrl!) : new MemoryWebhookStore();
+      const sealer = createSealer(hookKey);
+      const dispatcher = new WebhookDispatcher({
+        store: webhookStore,
+        log: events,
+        sealer,
+        config: config.events.webhooks,
+        logger,
+        redis: webhookStore instanceof RedisWebhookStore ? webhookStore.redis : undefined,
+        onAttempt: (_d, a) => metrics.webhookAttempts.inc({ outcome: a.error === null ? "delivered" : "failed" }),
+      });
+      webhooks = { store: webhookStore, sealer, config: config.events.webhooks, dispatcher };
+      logger.info("webhooks", { store: webhookStore.kind, keyConfigured: Boolean(config.events.webhooks.secretKey) });
+    } else logger.warn("webhooks are off: production needs WEBHOOK_SECRET_KEY (or TOKEN_ENCRYPTION_KEY)");
     // API keys: the configured file, or demo mode's (key `demo-api-key`); the server's Akubela credential serves them.
     const apiKeysPath = config.auth.apiKeysPath ?? (simulator ? DEMO_API_KEYS_PATH : undefined);
     const apiKeys = apiKeysPath
@@ -194,6 +220,8 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       }),
       siteMap,
       readThrough: new ReadThrough(cache, logger),
+      budgets: new VendorBudgets(config.vendorBudget, (vendor, kind, waitedMs) => metrics.vendorBudgetWait.observe({ vendor, kind }, waitedMs / 1000)),
+      flights: new InFlightReads(),
       knownTokens: new KnownGoodTokens(config.auth.bearerVerifyMs),
       aliyunCacheScope: serverScope(`${aliyun.baseUrl}|${aliyun.appKey}`, aliyun.appSecret ?? ""),
       callers: { apiKeys, acceptBearer: config.auth.acceptBearer, serverAkubela },
@@ -201,11 +229,18 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       metrics,
       idempotency,
       events,
+      webhooks,
     };
     metrics.collect("cache_operations_total", "Shared-cache lookups by result (hit, miss, error), and stale answers, bypasses and joined fetches.", "result", () => {
       const st = deps.readThrough.stats();
       return (["hits", "misses", "errors", "stale", "bypassed", "joined"] as const).map((k) => ({ labels: { result: k }, value: st[k] }));
     });
+    metrics.gauge("vendor_budget_queue_length", "Vendor calls waiting for their tenant's vendor budget, by vendor.", "vendor", () =>
+      Object.entries(deps.budgets.queued()).map(([vendor, value]) => ({ labels: { vendor }, value })),
+    );
+    metrics.collect("vendor_reads_coalesced_total", "Vendor reads answered by joining an identical read of the same tenant in flight for another request.", "vendor", () => [
+      { labels: { vendor: "all" }, value: deps.flights.joined },
+    ]);
     const server = await createServer(deps, options);
     const url = await server.listen(config.port, config.host).catch((error: unknown) => {
       throw listenError(error, config.port, config.host);
@@ -227,6 +262,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       });
       poller.start();
     }
+    await webhooks?.dispatcher.start();
     if (simulator && config.events.demoActivity) stopResidents = startSimulatedResidents(() => simulator!.state, 20_000);
     return {
       server,
@@ -239,9 +275,12 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       metrics,
       events,
       poller,
+      webhooks,
       async stop() {
         stopResidents?.();
         await poller?.stop();
+        await webhooks?.dispatcher.stop();
+        await webhookStore?.close();
         // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.
         await server.stop();
         await events?.close();
@@ -256,6 +295,8 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   } catch (error) {
     stopResidents?.();
     await poller?.stop();
+    await webhooks?.dispatcher.stop();
+    await webhookStore?.close();
     await events?.close();
     tokens?.close();
     await cache?.close();

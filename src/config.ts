@@ -36,8 +36,6 @@ export interface Config {
     timeoutMs: number;
     /** Extra attempts for read commands after a network error, 429 or 5xx. Writes are never retried. */
     readRetries: number;
-    /** Vendor commands one GraphQL request may have in flight at once. */
-    concurrency: number;
     /** `page_size` used for the paged list commands (the vendor publishes no maximum; 100 is the safe one). */
     pageSize: number;
     /** Demo mode: lifetime of the built-in simulator's tokens (`AKUBELA_SIM_TOKEN_TTL_SECONDS`; default 3600). */
@@ -53,9 +51,12 @@ export interface Config {
     timeoutMs: number;
     /** Extra attempts of a read after a reset/refused connection, 429 or 5xx. Writes are never retried. */
     readRetries: number;
-    /** Gateway calls one GraphQL request may have in flight at once. */
-    concurrency: number;
   };
+  /**
+   * The per-tenant vendor budget (one per vendor credential, shared by every request of this instance): calls in
+   * flight at once (`VENDOR_MAX_IN_FLIGHT`) and started per second (`VENDOR_MAX_PER_SECOND`, 0: unbounded).
+   */
+  vendorBudget: { maxInFlight: number; maxPerSecond: number };
   redisUrl?: string;
   /**
    * `TOKEN_ENCRYPTION_KEY` (32 bytes: 64 hex digits or base64): seals the facade's own vendor tokens in the shared
@@ -92,6 +93,8 @@ export interface Config {
     maxAliases: number;
     maxCost: number;
     listSize: number;
+    /** Vendor calls one GraphQL request may send (`MAX_VENDOR_CALLS_PER_OPERATION`); past it fields answer null. */
+    maxVendorCallsPerOperation: number;
     /** Operations in one batched HTTP request. */
     maxBatch: number;
     /** Lexical tokens in one document (graphql `parse` stops at it, before building the tree). */
@@ -153,6 +156,37 @@ export interface EventsConfig {
   pollLeaseMs: number;
   /** `EVENTS_DEMO_ACTIVITY` (demo mode only, default on): simulated people open doors and call now and then. */
   demoActivity: boolean;
+  webhooks: WebhooksConfig;
+}
+
+/** Webhook endpoints and their deliveries (src/events/webhooks). */
+export interface WebhooksConfig {
+  /**
+   * `WEBHOOK_SECRET_KEY` (32 bytes, like `TOKEN_ENCRYPTION_KEY`, which is used when this is unset): seals endpoint
+   * secrets at rest. Without either, production has no webhooks (the mutations refuse); elsewhere a random key of
+   * this process keeps endpoints in memory only.
+   */
+  secretKey?: Buffer;
+  /** `WEBHOOK_RETRY_SCHEDULE`: delay before each attempt, ms (default `0,5s,5m,30m,2h,5h,10h`). */
+  scheduleMs: number[];
+  /** `WEBHOOK_TIMEOUT_MS` (default 15000): one attempt's time limit. */
+  timeoutMs: number;
+  /** `WEBHOOK_DISABLE_AFTER_MS` (default 5 days): an endpoint failing (no success) this long is disabled. */
+  disableAfterMs: number;
+  /** `WEBHOOK_ALLOW_HTTP_LOOPBACK` (default off; refused in production): `http://` URLs on 127.0.0.1 / ::1 / localhost. */
+  allowHttpLoopback: boolean;
+  /** `WEBHOOK_TICK_MS` (default 1000): how often due retries are looked for (new events wake the dispatcher at once). */
+  tickMs: number;
+  /** `WEBHOOK_LEASE_MS` (default 10000): one dispatcher across instances holds this lease. */
+  leaseMs: number;
+}
+
+/** `0`, `250ms`, `5s`, `5m`, `2h` as ms; undefined when not one of these. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d{1,9})(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === "h" ? n * 3_600_000 : m[2] === "m" ? n * 60_000 : m[2] === "s" ? n * 1000 : n;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -204,6 +238,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (tokenKeyText !== undefined && !tokenEncryptionKey) {
     problems.push("TOKEN_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)");
   }
+  const webhookKeyText = read.string("WEBHOOK_SECRET_KEY");
+  const webhookKey = webhookKeyText === undefined ? undefined : parseSealingKey(webhookKeyText);
+  if (webhookKeyText !== undefined && !webhookKey) problems.push("WEBHOOK_SECRET_KEY must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)");
+  const scheduleText = read.string("WEBHOOK_RETRY_SCHEDULE") ?? "0,5s,5m,30m,2h,5h,10h";
+  const webhookSchedule = scheduleText.split(",").map((t) => parseDuration(t));
+  if (webhookSchedule.length === 0 || webhookSchedule.length > 20 || webhookSchedule.some((d) => d === undefined)) {
+    problems.push("WEBHOOK_RETRY_SCHEDULE must list 1 to 20 delays (e.g. `0,5s,5m,30m,2h,5h,10h`; units ms, s, m, h)");
+  }
   const simTokenTtl = read.string("AKUBELA_SIM_TOKEN_TTL_SECONDS") === undefined ? undefined : read.int("AKUBELA_SIM_TOKEN_TTL_SECONDS", 3600, 1, 86_400);
 
   const config: Config = {
@@ -227,7 +269,6 @@ export function loadConfig(env: Env = process.env): Config {
       projectIds,
       timeoutMs: read.int("AKUBELA_TIMEOUT_MS", 10_000, 100, 120_000),
       readRetries: read.int("AKUBELA_READ_RETRIES", 2, 0, 5),
-      concurrency: read.int("AKUBELA_CONCURRENCY", 8, 1, 64),
       pageSize: read.int("AKUBELA_PAGE_SIZE", 100, 1, 100),
       ...(simTokenTtl !== undefined ? { simulatorTokenTtlSeconds: simTokenTtl } : {}),
     },
@@ -238,7 +279,10 @@ export function loadConfig(env: Env = process.env): Config {
       timeZone,
       timeoutMs: read.int("ALIYUN_TIMEOUT_MS", 10_000, 100, 120_000),
       readRetries: read.int("ALIYUN_READ_RETRIES", 2, 0, 5),
-      concurrency: read.int("ALIYUN_CONCURRENCY", 8, 1, 64),
+    },
+    vendorBudget: {
+      maxInFlight: read.int("VENDOR_MAX_IN_FLIGHT", 32, 1, 1024),
+      maxPerSecond: read.int("VENDOR_MAX_PER_SECOND", 0, 0, 100_000),
     },
     redisUrl,
     tokenEncryptionKey,
@@ -258,6 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxAliases: read.int("QUERY_MAX_ALIASES", 30, 0, 1000),
       maxCost: read.int("QUERY_MAX_COST", 250_000, 10, 100_000_000),
       listSize: read.int("QUERY_LIST_SIZE", 10, 1, 1000),
+      maxVendorCallsPerOperation: read.int("MAX_VENDOR_CALLS_PER_OPERATION", 500, 1, 1_000_000),
       maxBatch: read.int("QUERY_MAX_BATCH", 10, 1, 100),
       maxTokens: read.int("QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
       maxDirectives: read.int("QUERY_MAX_DIRECTIVES", 50, 0, 10_000),
@@ -290,6 +335,15 @@ export function loadConfig(env: Env = process.env): Config {
       pollMaxIntervalMs: read.int("EVENTS_POLL_MAX_INTERVAL_MS", 300_000, 50, 86_400_000),
       pollLeaseMs: read.int("EVENTS_POLL_LEASE_MS", 10_000, 500, 600_000),
       demoActivity: read.bool("EVENTS_DEMO_ACTIVITY", true),
+      webhooks: {
+        secretKey: webhookKey ?? tokenEncryptionKey,
+        scheduleMs: webhookSchedule.map((d) => d ?? 0),
+        timeoutMs: read.int("WEBHOOK_TIMEOUT_MS", 15_000, 100, 120_000),
+        disableAfterMs: read.int("WEBHOOK_DISABLE_AFTER_MS", 5 * 86_400_000, 100, 90 * 86_400_000),
+        allowHttpLoopback: read.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", false),
+        tickMs: read.int("WEBHOOK_TICK_MS", 1000, 10, 60_000),
+        leaseMs: read.int("WEBHOOK_LEASE_MS", 10_000, 500, 600_000),
+      },
     },
     sandbox: read.bool("SANDBOX", !production),
     introspection: read.bool("INTROSPECTION", !production),
@@ -312,6 +366,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (!akubelaBaseUrl) problems.push("AKUBELA_BASE_URL is required in production (demo mode runs the built-in simulator)");
     if (!aliyunBaseUrl) problems.push("ALIYUN_BASE_URL is required in production (demo mode runs the built-in simulator)");
     if (appKey === DEMO_ALIYUN_APP_KEY || appSecret === DEMO_ALIYUN_APP_SECRET) problems.push("ALIYUN_APP_KEY / ALIYUN_APP_SECRET are the demo credentials: refused in production");
+    if (config.events.webhooks.allowHttpLoopback) problems.push("WEBHOOK_ALLOW_HTTP_LOOPBACK is for demo and tests: refused in production");
     if (config.akubela.serverToken === DEMO_AKUBELA_TOKEN) problems.push("AKUBELA_TOKEN is the demo token: refused in production");
     if (!config.siteMapPath && aliyunBaseUrl) problems.push("SITE_MAP is required in production with ALIYUN_BASE_URL (the gateway has no device list)");
   }

@@ -3,7 +3,9 @@ import type { Caller, CallerSources } from "./auth/caller.js";
 import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
 import type { Cache } from "./cache/cache.js";
-import type { ReadThrough } from "./cache/read-through.js";
+import type { InFlightReads, ReadThrough } from "./cache/read-through.js";
+import { OperationBudget } from "./datasources/base.js";
+import type { VendorBudgets } from "./datasources/budget.js";
 import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
 import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
@@ -11,6 +13,7 @@ import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
 import type { IdempotencyStore } from "./idempotency/store.js";
 import type { Logger } from "./logger.js";
 import type { EventLog } from "./events/log.js";
+import type { WebhookService } from "./events/webhooks.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
 
@@ -32,6 +35,8 @@ export interface GraphContext {
   idempotency: IdempotencyStore;
   /** The access-event log (src/events): mutations publish to it, feeds and subscriptions read it. */
   events?: EventLog;
+  /** Webhook endpoints and deliveries; absent when off (production without a sealing key). */
+  webhooks?: WebhookService;
   /** The site map (which project an Aliyun device is in). */
   siteMap: SiteMap;
   /** Set once a request was counted by the rate limit: the later pages of one export are not counted again. */
@@ -47,6 +52,10 @@ export interface ServerDeps {
   siteMap: SiteMap;
   /** The shared cache (Redis, or in-process without one). */
   readThrough: ReadThrough;
+  /** The per-tenant vendor budgets of this instance (VENDOR_MAX_IN_FLIGHT, VENDOR_MAX_PER_SECOND). */
+  budgets: VendorBudgets;
+  /** Identical reads in flight across requests, sent once per tenant. */
+  flights: InFlightReads;
   /** Cache scope of the Aliyun reads: an HMAC of the app key that fetches them, keyed with its secret. */
   aliyunCacheScope: string;
   /** Callers' own tokens the vendor accepted lately (BEARER_VERIFY_SECONDS). */
@@ -58,6 +67,8 @@ export interface ServerDeps {
   idempotency: IdempotencyStore;
   /** The access-event log (src/events). */
   events?: EventLog;
+  /** Webhook endpoints and deliveries (src/events/webhooks.ts). */
+  webhooks?: WebhookService;
   /** What `/readyz` probes. */
   readiness: { akubelaUrl: string; aliyunUrl: string; /** The server's own Akubela token: `ok` or what stops it. */ akubelaToken?: () => string };
 }
@@ -86,12 +97,14 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     guard,
     ...(bearer ? { credentialCheck: { known: () => known.isGood(bearer), accepted: () => known.mark(bearer), refused: () => known.forget(bearer) } } : {}),
     naive: deps.config.naive,
+    budgets: deps.budgets,
+    flights: deps.flights,
+    operation: new OperationBudget(deps.config.limits.maxVendorCallsPerOperation),
     onBatch: (loader: string, size: number) => deps.metrics.loaderBatchSize.observe({ loader }, size),
     cache: { readThrough: deps.readThrough, staleMs: cache.staleMs, bypass: Boolean(caller.bypassCache) },
   };
   const akubela = new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
     ...common,
-    concurrency: deps.config.akubela.concurrency,
     pageSize: deps.config.akubela.pageSize,
     ttlMs: Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
     membershipTtlMs: cache.membershipTtlMs,
@@ -105,13 +118,13 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     logger: deps.logger.child({ requestId }),
     config: deps.config,
     events: deps.events,
+    webhooks: deps.webhooks,
     siteMap: deps.siteMap,
     akubela,
     aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
       ...common,
       // The gateway is called with the server's app key: only for callers the facade itself authenticated.
       gatewayAllowed: caller.kind === "api-key",
-      concurrency: deps.config.aliyun.concurrency,
       timeZone: deps.config.aliyun.timeZone,
       scope: deps.aliyunCacheScope,
       ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs },

@@ -28,7 +28,8 @@ export type ErrorCode =
   | "IDEMPOTENCY_KEY_REUSED"
   | "IDEMPOTENCY_IN_PROGRESS"
   | "IDEMPOTENCY_UNAVAILABLE"
-  | "IDEMPOTENCY_OUTCOME_UNKNOWN";
+  | "IDEMPOTENCY_OUTCOME_UNKNOWN"
+  | "REQUEST_LIMIT_EXCEEDED";
 
 export type Vendor = "akubela" | "aliyun";
 
@@ -55,6 +56,16 @@ export class AppError extends GraphQLError {
   ) {
     super(message, { extensions: { ...extensions, code } });
     this.name = "AppError";
+  }
+}
+
+/**
+ * The operation spent its vendor calls (`MAX_VENDOR_CALLS_PER_OPERATION`, as Apollo Router's
+ * `max_requests_per_operation`): the field that wanted another call answers `null` with this error, the rest stays.
+ */
+export class RequestLimitError extends AppError {
+  constructor(limit: number) {
+    super(`This operation reached its budget of ${limit} vendor calls (MAX_VENDOR_CALLS_PER_OPERATION); ask for fewer fields or split the query`, "REQUEST_LIMIT_EXCEEDED");
   }
 }
 

@@ -4,7 +4,7 @@
  * Labels carry names only (operation, vendor, command, outcome, loader), never ids or parameters, and every label
  * comes from a bounded set: the `operation` label is a known operation name or `other` (see `operationLabel`).
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 type Labels = Record<string, string>;
 
@@ -25,6 +25,8 @@ export class Metrics {
   readonly vendorCalls: Counter<"vendor" | "command" | "outcome">;
   readonly vendorCallDuration: Histogram<"vendor" | "command">;
   readonly loaderBatchSize: Histogram<"loader">;
+  readonly vendorBudgetWait: Histogram<"vendor" | "kind">;
+  readonly webhookAttempts: Counter<"outcome">;
 
   constructor(options: { operations?: readonly string[] } = {}) {
     this.operations = new Set([...KNOWN_OPERATIONS, ...(options.operations ?? [])]);
@@ -51,6 +53,14 @@ export class Metrics {
       registers,
     });
     this.loaderBatchSize = new Histogram({ name: "dataloader_batch_size", help: "Keys per DataLoader batch, by loader.", labelNames: ["loader"], buckets: SIZES, registers });
+    this.vendorBudgetWait = new Histogram({
+      name: "vendor_budget_wait_seconds",
+      help: "How long vendor calls waited for the tenant's vendor budget (VENDOR_MAX_IN_FLIGHT, VENDOR_MAX_PER_SECOND), by vendor and kind (read, write).",
+      labelNames: ["vendor", "kind"],
+      buckets: SECONDS,
+      registers,
+    });
+    this.webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook delivery attempts by outcome (delivered: a 2xx; failed: anything else).", labelNames: ["outcome"], registers });
   }
 
   /** The `operation` label for a client-sent name: a known name as it is, no name `anonymous`, anything else `other`. */
@@ -69,6 +79,20 @@ export class Metrics {
       collect() {
         this.reset();
         for (const { labels, value } of read()) this.inc(labels, value);
+      },
+    });
+  }
+
+  /** Adds a gauge whose values are read at scrape time (the vendor budgets' queue lengths). */
+  gauge(name: string, help: string, labelName: string, read: () => { labels: Labels; value: number }[]): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [labelName],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.set(labels, value);
       },
     });
   }

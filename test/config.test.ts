@@ -75,4 +75,25 @@ describe("loadConfig", () => {
     );
     expect(() => loadConfig({ NODE_ENV: "production", AKUBELA_BASE_URL: "https://a.test", AKUBELA_PROJECT_IDS: "p", ALIYUN_BASE_URL: "https://g.test", ALIYUN_APP_KEY: "k", ALIYUN_APP_SECRET: "s" })).toThrow(/SITE_MAP is required in production/);
   });
+
+  it("reads the webhook schedule and key, falls back to TOKEN_ENCRYPTION_KEY, and refuses bad values without echoing them", () => {
+    const defaults = loadConfig({});
+    expect(defaults.events.webhooks.scheduleMs).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000]);
+    expect(defaults.events.webhooks.secretKey).toBeUndefined();
+    expect(defaults.events.webhooks.allowHttpLoopback).toBe(false);
+    const fallback = loadConfig({ TOKEN_ENCRYPTION_KEY: "b".repeat(64) });
+    expect(fallback.events.webhooks.secretKey).toEqual(Buffer.from("b".repeat(64), "hex"));
+    const own = loadConfig({ TOKEN_ENCRYPTION_KEY: "b".repeat(64), WEBHOOK_SECRET_KEY: "c".repeat(64), WEBHOOK_RETRY_SCHEDULE: "0, 250ms,2s" });
+    expect(own.events.webhooks.secretKey).toEqual(Buffer.from("c".repeat(64), "hex"));
+    expect(own.events.webhooks.scheduleMs).toEqual([0, 250, 2000]);
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ WEBHOOK_SECRET_KEY: "not-a-key-sekrit", WEBHOOK_RETRY_SCHEDULE: "0,soon", WEBHOOK_ALLOW_HTTP_LOOPBACK: "true", NODE_ENV: "production" });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    const text = error!.problems.join("\n");
+    for (const name of ["WEBHOOK_SECRET_KEY", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_ALLOW_HTTP_LOOPBACK"]) expect(text).toContain(name);
+    expect(text).not.toContain("sekrit");
+  });
 });

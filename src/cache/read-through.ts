@@ -127,3 +127,40 @@ function parse(raw: string): Entry | undefined {
 
 /** A key for a log line: its scope hash shortened. */
 const redactKey = (key: string) => key.replace(/[0-9a-f]{32}/, (h) => `${h.slice(0, 6)}…`); // a scope, shortened
+
+/**
+ * Coalescing across requests (issue 16): identical reads in flight at once, on this instance, are sent once and
+ * shared by every request waiting for them, cached or not. Keys begin with the tenant scope (`serverScope` /
+ * `bearerScope`), so two tenants never share; writes never come here. A write of a tenant detaches that tenant's
+ * reads in flight ({@link detach}): they finish for those already waiting, but a read asked after the write is sent
+ * anew, so it sees what the write did.
+ */
+export class InFlightReads {
+  private readonly flights = new Map<string, Promise<unknown>>();
+  /** Reads answered by joining one already in flight (metrics, bench). */
+  joined = 0;
+
+  /** `fetch` once per `key` while one is in flight. `key` must start with the tenant scope and a `|`. */
+  run<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+    const running = this.flights.get(key);
+    if (running) {
+      this.joined++;
+      return running as Promise<T>;
+    }
+    const promise = fetch().finally(() => {
+      if (this.flights.get(key) === promise) this.flights.delete(key);
+    });
+    this.flights.set(key, promise);
+    return promise;
+  }
+
+  /** After a write of `scope`: later reads of that tenant no longer join the ones in flight. */
+  detach(scope: string): void {
+    const prefix = `${scope}|`;
+    for (const key of this.flights.keys()) if (key.startsWith(prefix)) this.flights.delete(key);
+  }
+
+  get size(): number {
+    return this.flights.size;
+  }
+}

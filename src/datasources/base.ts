@@ -1,13 +1,29 @@
 import DataLoader from "dataloader";
-import type { ReadThrough } from "../cache/read-through.js";
-import { UpstreamError } from "../errors.js";
-import { ConcurrencyLimit } from "../lib/concurrency.js";
+import type { InFlightReads, ReadThrough } from "../cache/read-through.js";
+import { RequestLimitError, UpstreamError, type Vendor } from "../errors.js";
+import type { TenantBudget, VendorBudgets } from "./budget.js";
 import type { ProjectGuard } from "./guard.js";
+
+/** The vendor calls one GraphQL operation may still send (MAX_VENDOR_CALLS_PER_OPERATION), shared by its data sources. */
+export class OperationBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+
+  /** Counts one call, or throws REQUEST_LIMIT_EXCEEDED when the operation has none left. */
+  spend(): void {
+    if (this.used >= this.limit) throw new RequestLimitError(this.limit);
+    this.used++;
+  }
+}
 
 /** What both vendors' data sources are built with. */
 export interface VendorDataSourceOptions {
-  /** Vendor commands this request may have in flight at once. */
-  concurrency: number;
+  /** The instance's per-tenant vendor budgets (calls in flight, per second), shared by every request. */
+  budgets: VendorBudgets;
+  /** Identical reads in flight across requests of the instance, sent once (not in the naive baseline). */
+  flights?: InFlightReads;
+  /** The vendor calls left to this GraphQL operation (both vendors together). */
+  operation?: OperationBudget;
   /** Benchmark baseline: no deduplication, no shared pages (see Config.naive). */
   naive?: boolean;
   /** Reports each DataLoader batch's size (metrics). */
@@ -30,23 +46,24 @@ export interface VendorRequest {
 
 /**
  * The part of a data source both vendors share (modelled on `datasource-rest`'s abstract class with protected
- * hooks): the per-request reads loader (one send per distinct read, all reads of a tick dispatched together under
- * a concurrency bound), the read-through of the shared cache, the naive switch, the write path (never retried;
- * whatever its outcome, this request's answers are dropped so later fields read the vendor again) and the guard.
- * Each vendor supplies how to send a request, how to key it in the loader, and which reads the shared cache keeps.
+ * hooks): the per-request reads loader (one send per distinct read, all reads of a tick dispatched together), the
+ * coalescing of identical reads in flight across requests of the same tenant, the tenant's vendor budget (shared by
+ * every request; writes ahead of queued reads, requests served in turn), the operation's call budget, the
+ * read-through of the shared cache, the naive switch, the write path (never retried, never coalesced; whatever its
+ * outcome, this request's answers are dropped so later fields read the vendor again) and the guard.
+ * Each vendor supplies how to send a request, how to key it in the loader, its tenant scope, and which reads the
+ * shared cache keeps.
  */
 export abstract class VendorDataSource<R extends VendorRequest> {
   protected readonly guard: ProjectGuard;
-  private readonly limit: ConcurrencyLimit;
   private readonly reads: DataLoader<R, unknown, string>;
 
   protected constructor(
-    /** Loader name in the metrics (`akubela.reads`). */
-    loaderName: string,
+    private readonly vendor: Vendor,
     protected readonly base: VendorDataSourceOptions,
   ) {
+    const loaderName = `${vendor}.reads`;
     this.guard = base.guard;
-    this.limit = new ConcurrencyLimit(base.concurrency);
     this.reads = new DataLoader(
       (requests) => {
         base.onBatch?.(loaderName, requests.length);
@@ -61,6 +78,12 @@ export abstract class VendorDataSource<R extends VendorRequest> {
 
   /** The identity of a read within the request: same key, one send. */
   protected abstract loaderKey(request: R): string;
+
+  /**
+   * The tenant the credential of this data source is (`serverScope` / `bearerScope`): what the vendor budget and the
+   * cross-request coalescing are keyed by, so two tenants never share a call.
+   */
+  protected abstract tenantScope(): string;
 
   /** Where the shared cache keeps this read's answer and for how long; `undefined`: not kept. */
   protected abstract sharedCache(request: R): { key: string; ttlMs: number } | undefined;
@@ -88,10 +111,18 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     return this.reads.load(request);
   }
 
-  /** Sends through the concurrency bound, telling the credential check what the vendor said of the token. */
-  private checkedSend(request: R): Promise<unknown> {
+  private budget(): TenantBudget {
+    return this.base.budgets.of(this.vendor, this.tenantScope());
+  }
+
+  /**
+   * Sends within the operation's call budget and the tenant's vendor budget (this data source is the request's turn
+   * in it), telling the credential check what the vendor said of the token.
+   */
+  private async checkedSend(request: R): Promise<unknown> {
+    this.base.operation?.spend();
     const check = this.base.credentialCheck;
-    const sent = this.limit.run(() => this.send(request));
+    const sent = this.budget().run(this, request.kind, () => this.send(request));
     if (!check) return sent;
     return sent.then(
       (value) => {
@@ -106,8 +137,18 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     );
   }
 
-  /** One read from the vendor, through the shared cache when the read is kept there. */
+  /**
+   * One read from the vendor, through the shared cache when the read is kept there; joined to the same read of the
+   * same tenant when one is in flight for any request of the instance (a fresh read only joins a fresh one).
+   */
   protected fetch(request: R, bypass = this.base.cache?.bypass ?? false): Promise<unknown> {
+    const flights = this.base.naive ? undefined : this.base.flights;
+    if (!flights) return this.cachedFetch(request, bypass);
+    const key = `${this.tenantScope()}|${this.vendor}|${bypass ? "fresh" : "any"}|${this.loaderKey(request)}`;
+    return flights.run(key, () => this.cachedFetch(request, bypass));
+  }
+
+  private cachedFetch(request: R, bypass: boolean): Promise<unknown> {
     const send = () => this.checkedSend(request);
     const cache = this.base.cache;
     const kept = cache ? this.sharedCache(request) : undefined;
@@ -121,6 +162,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
       return await this.checkedSend(request);
     } finally {
       this.forget();
+      this.base.flights?.detach(this.tenantScope());
     }
   }
 

@@ -18,6 +18,7 @@ import { DeviceMutationResolver } from "../resolvers/device/device.mutation.js";
 import { ResidenceMutationResolver } from "../resolvers/residence/residence.mutation.js";
 import { VisitorTempKeyMutationResolver } from "../resolvers/visitor-key/visitor-temp-key.mutation.js";
 import { AccessEventResolver } from "../resolvers/events/access-event.resolver.js";
+import { WebhookEndpointResolver } from "../resolvers/events/webhook.resolver.js";
 import { ReportResolver } from "../resolvers/report/report.resolver.js";
 import { NodeResolver } from "../resolvers/common/node.resolver.js";
 import { AkuvoxDeviceResolver, RelayResolver } from "../resolvers/device/device.resolver.js";
@@ -53,6 +54,7 @@ export const RESOLVERS = [
   DeviceMutationResolver,
   ReportResolver,
   AccessEventResolver,
+  WebhookEndpointResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

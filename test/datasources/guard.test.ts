@@ -9,6 +9,7 @@ import { AkubelaDataSource } from "../../src/datasources/akubela/datasource.js";
 import { AliyunClient } from "../../src/datasources/aliyun/client.js";
 import { AliyunDataSource } from "../../src/datasources/aliyun/datasource.js";
 import { ProjectGuard, type ProjectGrant } from "../../src/datasources/guard.js";
+import { VendorBudgets } from "../../src/datasources/budget.js";
 import { createLogger } from "../../src/logger.js";
 import { parseSiteMap } from "../../src/site-map.js";
 import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID, startAkubelaSimulator, type AkubelaSimulator } from "../../src/simulators/akubela/index.js";
@@ -49,7 +50,7 @@ beforeEach(() => {
 
 /** The two data sources of one request, for a caller allowed `grant`. */
 function request(grant: ProjectGrant, membershipTtlMs = 0) {
-  const common = { guard: new ProjectGuard(grant, `the API key "t"`), concurrency: 4, cache: { readThrough, staleMs: 0, bypass: false } };
+  const common = { guard: new ProjectGuard(grant, `the API key "t"`), budgets: new VendorBudgets({ maxInFlight: 4, maxPerSecond: 0 }), cache: { readThrough, staleMs: 0, bypass: false } };
   const akubela = new AkubelaDataSource(akubelaClient, tokenCredential(DEMO_AKUBELA_TOKEN), { ...common, pageSize: 100, ttlMs: {}, membershipTtlMs });
   const aliyunSource = new AliyunDataSource(aliyunClient, siteMap, { ...common, gatewayAllowed: true, timeZone: "+08:00", scope: "test", ttlMs: {}, accounts: akubela });
   return { akubela, aliyun: aliyunSource };

@@ -57,8 +57,8 @@ describe("batching and deduplication per request", () => {
     );
   });
 
-  it("bounds the fan-out: at most AKUBELA_CONCURRENCY commands in flight at once", async () => {
-    const limited = await startStack({ env: { AKUBELA_CONCURRENCY: "3" }, sim: { latencyMs: 15 } });
+  it("bounds the fan-out: at most VENDOR_MAX_IN_FLIGHT commands of the tenant in flight at once", async () => {
+    const limited = await startStack({ env: { VENDOR_MAX_IN_FLIGHT: "3" }, sim: { latencyMs: 15 } });
     try {
       let inFlight = 0;
       let peak = 0;

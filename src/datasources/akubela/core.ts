@@ -52,7 +52,7 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
     private readonly credential: AkubelaCredential | undefined,
     protected readonly options: AkubelaDataSourceOptions,
   ) {
-    super("akubela.reads", options);
+    super("akubela", options);
     this.users = this.membership<UsersIndex>("users");
   }
 
@@ -74,6 +74,10 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
 
   protected loaderKey(cmd: AkubelaCommand): string {
     return `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}`;
+  }
+
+  protected tenantScope(): string {
+    return this.requireCredential().scope;
   }
 
   /** The device lists are kept, scoped by a hash of the caller's credential (never the token). */

@@ -92,7 +92,7 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
     readonly siteMap: SiteMap,
     protected readonly options: AliyunDataSourceOptions,
   ) {
-    super("aliyun.reads", options);
+    super("aliyun", options);
     this.perms = new DataLoader(
       async (keys) => {
         options.onBatch?.("aliyun.card_permissions", keys.length);
@@ -113,6 +113,11 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
 
   protected loaderKey(req: AliyunCall): string {
     return `${req.path}|${stableStringify(req.params)}`;
+  }
+
+  /** One tenant: the server's app key (its scope is an HMAC of it). */
+  protected tenantScope(): string {
+    return this.options.scope;
   }
 
   protected sharedCache(req: AliyunCall) {
