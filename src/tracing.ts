@@ -1,9 +1,11 @@
+import { createRequire } from "node:module";
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { GraphQLInstrumentation } from "@opentelemetry/instrumentation-graphql";
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import type * as OtlpHttp from "@opentelemetry/exporter-trace-otlp-http";
+import type * as GraphQLInstr from "@opentelemetry/instrumentation-graphql";
+import type * as HttpInstr from "@opentelemetry/instrumentation-http";
+import type * as SdkNode from "@opentelemetry/sdk-node";
+import type * as SdkTrace from "@opentelemetry/sdk-trace";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 
 /**
  * OpenTelemetry tracing (`@opentelemetry/sdk-node`): HTTP server and client spans (instrumentation-http), GraphQL
@@ -18,14 +20,27 @@ import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace
  * The instrumentations patch `http` and `graphql` as they are loaded, so tracing starts before the service is
  * imported: `src/instrument.ts`, loaded with `node --import` (`npm start`, `npm run start:prod`).
  */
-let sdk: NodeSDK | undefined;
+let sdk: SdkNode.NodeSDK | undefined;
+
+// The SDK is loaded only when tracing is on (synchronously, so it still starts before http and graphql load):
+// off, a start pays for nothing but @opentelemetry/api. The API's global registry is shared by its CommonJS and
+// ESM copies, so the vendor-call spans below reach this SDK.
+const load = createRequire(import.meta.url);
 
 export function startTracing(options: { env?: NodeJS.ProcessEnv; spanProcessors?: SpanProcessor[] } = {}): boolean {
   const env = options.env ?? process.env;
   if (sdk) return true;
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  const spanProcessors = options.spanProcessors ?? (endpoint ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })] : undefined);
+  const otlp = () => {
+    const { BatchSpanProcessor } = load("@opentelemetry/sdk-trace") as typeof SdkTrace;
+    const { OTLPTraceExporter } = load("@opentelemetry/exporter-trace-otlp-http") as typeof OtlpHttp;
+    return [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })];
+  };
+  const spanProcessors = options.spanProcessors ?? (endpoint ? otlp() : undefined);
   if (!spanProcessors) return false;
+  const { NodeSDK } = load("@opentelemetry/sdk-node") as typeof SdkNode;
+  const { HttpInstrumentation } = load("@opentelemetry/instrumentation-http") as typeof HttpInstr;
+  const { GraphQLInstrumentation } = load("@opentelemetry/instrumentation-graphql") as typeof GraphQLInstr;
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME?.trim() || "access-control-graph",
     spanProcessors,
