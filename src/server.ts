@@ -57,6 +57,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
   const apollo = new ApolloServer<GraphContext>({
     schema,
     introspection: config.introspection,
+    // Apollo's defaults follow this, not process.env.NODE_ENV (which a test runner sets to `test`): the graph
+    // behaves the same in-process under tests as in the service users run.
+    nodeEnv: config.env,
     csrfPrevention: true,
     // Several operations in one HTTP request are allowed, up to QUERY_MAX_BATCH (checked before Apollo sees them).
     allowBatchedHttpRequests: true,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEMO_API_KEY } from "../src/app.js";
-import { freePort } from "../scripts/support.js";
+import { freePort } from "./helpers/redis.js";
 import { graphql, ROOT, spawnService, type ServiceProcess } from "./helpers/service.js";
 
 /** The real process (`src/index.ts`) started the ways a newcomer or an operator gets wrong. */

@@ -81,6 +81,11 @@ export class MemoryCache implements Cache {
     return true;
   }
 
+  /** Drops every entry (a fresh cache without a restart). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
   }

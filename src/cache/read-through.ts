@@ -48,6 +48,11 @@ export interface ReadOptions {
   bypass?: boolean;
 }
 
+/** Where a key's write version lives (bumped by every invalidation; see {@link ReadThrough}). */
+const versionKey = (key: string) => `${key}#ver`;
+/** How long a version counter lives: longer than any read can take, so a read never sees it vanish and reappear. */
+const VERSION_WINDOW_MS = 24 * 3600 * 1000;
+
 /**
  * Read-through over a {@link Cache}, shared by all requests of an instance:
  *
@@ -55,6 +60,12 @@ export interface ReadOptions {
  * - **Stale-while-revalidate**: a value past its TTL but within `staleMs` is served at once and refreshed in the
  *   background; past that it is a miss.
  * - **Fail-open**: the cache answering nothing (down, slow, broken) is a miss; a failed store is ignored.
+ * - **Versioned invalidation**: a write bumps the key's version, then deletes the value. A fetch notes the version
+ *   before it asks the vendor and checks it again after storing its answer: if a write bumped it meanwhile, the
+ *   answer may predate the write, and the fetch deletes what it stored. Either the write's delete comes after the
+ *   store or the fetch's check sees the bump, so a read started before a write (on any instance sharing the cache)
+ *   cannot leave the old value behind the write's invalidation. Fetches of the key in flight on this instance are
+ *   forgotten, so a read after the write does not join one started before it.
  */
 export class ReadThrough {
   private readonly inFlight = new Map<string, Promise<unknown>>();
@@ -94,21 +105,33 @@ export class ReadThrough {
       this.counters.joined++;
       return running as Promise<T>;
     }
-    const promise = (async () => {
+    let promise: Promise<T> | undefined = undefined;
+    promise = (async () => {
       try {
+        const before = await this.cache.get(versionKey(key));
         const value = await fetch();
         await this.cache.set(key, JSON.stringify({ t: this.now(), v: value } satisfies Entry), options.ttlMs + options.staleMs);
+        if ((await this.cache.get(versionKey(key))) !== before) {
+          // A write since the fetch began: its answer may be from before the write, so it does not stay cached.
+          await this.cache.delete(key);
+        }
         return value;
       } finally {
-        this.inFlight.delete(flightKey);
+        if (this.inFlight.get(flightKey) === promise) this.inFlight.delete(flightKey);
       }
     })();
     this.inFlight.set(flightKey, promise);
     return promise;
   }
 
-  invalidate(...keys: string[]): Promise<void> {
-    return this.cache.delete(...keys);
+  /** After a write: bumps each key's version (so a fetch begun earlier does not keep its answer), then deletes it. */
+  async invalidate(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      this.inFlight.delete(key);
+      this.inFlight.delete(`${key}#bypass`);
+    }
+    await Promise.all(keys.map((key) => this.cache.increment(versionKey(key), VERSION_WINDOW_MS)));
+    await this.cache.delete(...keys);
   }
 
   stats(): ReadThroughStats & ReturnType<Cache["stats"]> & { kind: string; ready: boolean } {

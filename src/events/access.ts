@@ -34,11 +34,15 @@ export async function authorizeEvents(ctx: GraphContext, filter: EventFilter): P
         allows(caller, "read") ? `The API key "${caller.apiKey!.name}" may not touch project ${filter.projectId}` : `The API key "${caller.apiKey!.name}" lacks the "read" scope needed by accessEvents`,
       );
     }
+    // A residence filter is proved the project's (its user list) before it is applied: another project's
+    // residence is refused, not answered with an empty list.
+    if (filter.residenceId) await ctx.akubela.verifyResidence(filter.projectId, filter.residenceId);
     return { filter, pictures: allows(caller, EVENT_SCOPES.accessEventPictures, filter.projectId) };
   }
   // A caller's own vendor token: the vendor decides what it reaches. Its own view of the project's user list is
   // asked once (fails closed: a token that cannot read the project gets the vendor's refusal).
   await ctx.akubela.projectAccounts(filter.projectId);
+  if (filter.residenceId) await ctx.akubela.verifyResidence(filter.projectId, filter.residenceId);
   return { filter, pictures: true };
 }
 

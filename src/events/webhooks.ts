@@ -254,11 +254,13 @@ export class WebhookDispatcher {
     this.lease = new Lease(o.redis, K.lease, o.config.leaseMs, o.logger, "webhook dispatcher");
   }
 
+  /**
+   * Starts dispatching. It never waits on Redis: an instance that starts while Redis is down serves queries at once,
+   * and the dispatcher's first tick (retried like any other) finds or sets the cursor.
+   */
   async start(): Promise<void> {
-    // A new deployment starts from the log's head: endpoints get events from their registration on.
-    if ((await this.o.store.cursor()) === null) await this.o.store.setCursor(await this.o.log.head());
     this.unlisten = this.o.log.listen(() => this.wake());
-    this.schedule();
+    this.wake();
   }
 
   private schedule() {
@@ -286,8 +288,15 @@ export class WebhookDispatcher {
       });
   }
 
+  private cursorKnown = false;
+
   private async tick(): Promise<void> {
     if (!(await this.lease.hold())) return;
+    if (!this.cursorKnown) {
+      // A new deployment starts from the log's head: endpoints get events from their registration on.
+      if ((await this.o.store.cursor()) === null) await this.o.store.setCursor(await this.o.log.head());
+      this.cursorKnown = true;
+    }
     await this.enqueue();
     const now = Date.now();
     const due = (await this.o.store.pending()).filter((d) => d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) <= now);

@@ -112,6 +112,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (this.live(key)?.record.owner === owner) this.records.delete(key);
   }
 
+  /** Forgets every record (a fresh store without a restart). */
+  clear(): void {
+    this.records.clear();
+  }
+
   get size(): number {
     return this.records.size;
   }

@@ -1,18 +1,10 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEMO_SITE_MAP_PATH } from "../../src/app.js";
 import { createAliyunSeed, DEMO_ALIYUN_APP_SECRET, demoSiteMap } from "../../src/simulators/aliyun/index.js";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, startStack, useStack } from "../helpers/stack.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
-beforeEach(() => {
-  stack.sim.clearReceived();
-  stack.aliyun.reset();
-});
+const stack = useStack();
 
 const SIGNED = { "x-ca-signature-headers": "x-ca-key,x-ca-nonce,x-ca-stage,x-ca-timestamp", "x-ca-stage": "RELEASE" };
 const iso = (vendorTime: string) => new Date(`${vendorTime.replace(" ", "T")}+08:00`).toISOString();

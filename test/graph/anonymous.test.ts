@@ -1,12 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { describe, expect, it } from "vitest";
+import { DEMO_PROJECT_ID, useStack, TEST_API_KEYS } from "../helpers/stack.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ env: { ANONYMOUS_RATE_LIMIT_PER_MINUTE: "20", ANONYMOUS_MAX_BODY_BYTES: "4096", QUERY_MAX_TOKENS: "2000", QUERY_MAX_DIRECTIVES: "5" } });
-});
-afterAll(() => stack.close());
-beforeEach(() => stack.sim.clearReceived());
+const stack = useStack({ env: { ANONYMOUS_RATE_LIMIT_PER_MINUTE: "20", ANONYMOUS_MAX_BODY_BYTES: "4096", QUERY_MAX_TOKENS: "2000", QUERY_MAX_DIRECTIVES: "5" } });
 
 const post = (body: string, headers: Record<string, string> = {}) =>
   fetch(stack.url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { ApolloServer } from "@apollo/server";
 import { buildSchema, parse, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO_SITE_MAP_PATH } from "../../src/app.js";
 import { ApiKeyStore, hashApiKey } from "../../src/auth/api-keys.js";
 import { identifyCaller } from "../../src/auth/caller.js";
@@ -15,7 +15,7 @@ import { EMPTY_SITE_MAP } from "../../src/site-map.js";
 import { publicDevices } from "../../src/simulators/akubela/index.js";
 import type { Project } from "../../src/simulators/akubela/state.js";
 import { cardKey } from "../../src/simulators/aliyun/seed.js";
-import { DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID, startStack, TEST_API_KEYS, useStack, userListPages, type GraphResult, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID, startStack, TEST_API_KEYS, useStack, userListPages, type GraphResult } from "../helpers/stack.js";
 
 /**
  * The request's surface (issue 12): the edge check reads the argument values that execute, every root field

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { cardKey } from "../../src/simulators/aliyun/index.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
-import { startStack, useStack, type Stack } from "../helpers/stack.js";
+import { resetStacks, startStack, useStack, type Stack } from "../helpers/stack.js";
 
 // A short vendor timeout so a `no_answer` chunk ends quickly (the lease must stay longer than it).
 const stack = useStack({ env: { ALIYUN_TIMEOUT_MS: "500" } });
@@ -178,6 +178,7 @@ describe("with the idempotency records on Redis, across two instances", () => {
     one = await startStack({ env: { REDIS_URL: redis.url } });
     two = await startStack({ env: { REDIS_URL: redis.url }, shareSimulatorsWith: one });
   });
+  beforeEach(() => resetStacks(one, two));
   afterAll(async () => {
     await two?.close();
     await one?.close();

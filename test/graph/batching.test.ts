@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandsReceived, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { describe, expect, it } from "vitest";
+import { commandsReceived, DEMO_PROJECT_ID, startStack, useStack } from "../helpers/stack.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
+const stack = useStack();
 
 const DASHBOARD = `query($p: ID!) {
   project(projectId: $p) {

@@ -3,21 +3,16 @@
  * call, only while the vendor accepted it within BEARER_VERIFY_SECONDS; otherwise one vendor call proves it first.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET } from "../../src/simulators/akubela/constants.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
 
 const PROJECTS = `{ projects { projectId } }`;
 const DEVICES = `query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { devices { mac name } } }`;
 const WINDOW_S = 1;
 
 describe("Bearer tokens proven by the vendor before anything is answered (BEARER_VERIFY_SECONDS=1)", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { BEARER_VERIFY_SECONDS: String(WINDOW_S), CACHE_DEVICE_LIST_TTL_SECONDS: "300" } });
-  });
-  afterAll(() => stack?.close());
-  beforeEach(() => stack.sim.reset());
+  const stack = useStack({ env: { BEARER_VERIFY_SECONDS: String(WINDOW_S), CACHE_DEVICE_LIST_TTL_SECONDS: "300" } });
 
   const residence = () => [...stack.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.values()][0].residence_id;
   const withToken = (token: string) => stack.sim.received().filter((c) => c.authorization === `Bearer ${token}`).map((c) => c.command);

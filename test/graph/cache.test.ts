@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { until } from "../helpers/service.js";
 import { freePort, startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 
 const ON = { CACHE_DEVICE_LIST_TTL_SECONDS: "300", CACHE_PERSON_TTL_SECONDS: "300", CACHE_KEEP_OPEN_TTL_SECONDS: "60" };
@@ -40,13 +41,6 @@ function answersWithin(port: number, ms: number): Promise<boolean> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("device lists cached in a real Redis", () => {
   let redis: RedisServer;
@@ -60,10 +54,7 @@ describe("device lists cached in a real Redis", () => {
     await stack.close();
     await redis.stop();
   });
-  beforeEach(async () => {
-    await redis.cli("flushall");
-    stack.sim.clearReceived();
-  });
+  beforeEach(() => stack.reset());
 
   it("warm cache: the batching query run twice sends zero device-list calls the second time", async () => {
     const first = await stack.gql(DASHBOARD, { p: DEMO_PROJECT_ID });
@@ -212,6 +203,7 @@ describe("Redis Cluster", () => {
     stack = await startStack({ env: { ...ON, REDIS_URL: cluster.url } });
     await until("the cluster cache", async () => (await health(stack)).cache.ready);
   }, 60_000);
+  beforeEach(() => stack.reset());
   afterAll(async () => {
     await stack?.close();
     await cluster?.stop();

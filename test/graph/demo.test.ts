@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { DEMO_QUERY } from "../../src/app.js";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
+const stack = useStack();
 
 it("the query Sandbox opens with in demo mode answers without errors, with both vendors' data", async () => {
   const res = await stack.gql(DEMO_QUERY);

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
 
 /** The stack's vendor timeout (test/helpers/stack.ts sets AKUBELA_TIMEOUT_MS=1500). */
 const TIMEOUT_MS = 1500;
-let stack: Stack;
+const stack = useStack();
 let residenceId: string;
-
-beforeAll(async () => {
-  stack = await startStack();
+beforeEach(() => {
   const project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
   residenceId = [...project.accounts.values()][0].residence_id;
-});
-afterAll(() => stack.close());
-beforeEach(() => {
-  stack.sim.clearFaults();
-  stack.sim.clearReceived();
-  stack.vendorCalls.length = 0;
 });
 
 const DEVICES = `query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { residenceId devices { mac } } }`;

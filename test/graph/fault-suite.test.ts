@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { residenceDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
 
 /**
  * Every fault the simulators inject, for each vendor, crossed with a read, a mutation and a door opening. Expected:
@@ -10,11 +10,7 @@ import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
  * (Redis down at start, killed mid-run and slow: test/graph/cache.test.ts.)
  */
 const TIMEOUT_MS = 1500;
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ env: { AKUBELA_TIMEOUT_MS: String(TIMEOUT_MS), ALIYUN_TIMEOUT_MS: String(TIMEOUT_MS) } });
-});
-afterAll(() => stack.close());
+const stack = useStack({ env: { AKUBELA_TIMEOUT_MS: String(TIMEOUT_MS), ALIYUN_TIMEOUT_MS: String(TIMEOUT_MS) } });
 
 type Fault = "latency" | "http_5xx" | "http_429" | "vendor_error" | "malformed" | "reset" | "no_answer";
 const FAULTS: Fault[] = ["latency", "http_5xx", "http_429", "vendor_error", "malformed", "reset", "no_answer"];

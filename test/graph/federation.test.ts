@@ -6,7 +6,7 @@ import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse, type DocumentNode, type GraphQLSchema } from "graphql";
 import { GraphQLClient } from "graphql-request";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { printSubgraphSchema } from "../../src/schema/build.js";
 import { publicDevices } from "../../src/simulators/akubela/index.js";
@@ -81,6 +81,7 @@ beforeAll(async () => {
   };
 }, 60_000);
 
+beforeEach(() => stack.reset());
 afterAll(async () => {
   await gateway?.server.stop();
   await maintenance?.server.stop();

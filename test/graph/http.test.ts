@@ -1,6 +1,6 @@
 import { serverAudits } from "graphql-http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_AKUBELA_TOKEN, startStack, type Stack } from "../helpers/stack.js";
+import { describe, expect, it } from "vitest";
+import { DEMO_AKUBELA_TOKEN, useStack } from "../helpers/stack.js";
 
 /** The SHOULDs this server does not meet, each explained in the README. */
 const KNOWN_SHOULD_FAILURES = [
@@ -9,11 +9,7 @@ const KNOWN_SHOULD_FAILURES = [
   "SHOULD use a status code of 200 on variable coercion failure when accepting application/json",
 ];
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
+const stack = useStack();
 
 describe("GraphQL over HTTP: the graphql-http audit suite against the live server", () => {
   it("passes every MUST; the SHOULDs that fail are the ones the README lists", async () => {

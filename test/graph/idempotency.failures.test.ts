@@ -10,7 +10,7 @@ import type { RedisCache } from "../../src/cache/redis-cache.js";
 import type { RedisIdempotencyStore } from "../../src/idempotency/redis-store.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 import { graphql, PROD_API_KEY, spawnService, startProductionVendors, until, type ProductionVendors, type ServiceProcess } from "../helpers/service.js";
-import { DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, readyz, resetStacks, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
 
 const OPEN = `mutation($input: DoorOpenInput!) { doorOpen(input: $input) { outcome vendorRequestId userErrors { code } } }`;
 const PIN = `mutation($input: CredentialNumberInput!) { pinCodeCreate(input: $input) { pinCode { id number } userErrors { code } } }`;
@@ -52,10 +52,6 @@ const CASES: Case[] = [
 ];
 
 const storeOf = (s: Stack) => s.app.idempotency as RedisIdempotencyStore;
-const readyz = async (s: Stack) => {
-  const res = await fetch(new URL("/readyz", s.url));
-  return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, string> } };
-};
 
 describe("with Redis: idempotency fails closed", () => {
   let redis: RedisServer;
@@ -73,10 +69,7 @@ describe("with Redis: idempotency fails closed", () => {
     await a?.close();
     await redis?.stop();
   });
-  beforeEach(() => {
-    a.sim.reset();
-    a.aliyun.reset();
-  });
+  beforeEach(() => resetStacks(a, b));
 
   it("start-up warns that Redis persistence is off", () => {
     expect(a.logs.some((l) => l.level === "warn" && String(l.msg).includes("Redis persistence is off"))).toBe(true);
@@ -196,10 +189,7 @@ describe("Redis Cluster: a master killed for a while, then restarted empty", () 
     await a?.close();
     await cluster?.stop();
   });
-  beforeEach(() => {
-    a.sim.reset();
-    a.aliyun.reset();
-  });
+  beforeEach(() => resetStacks(a, b));
   // The operator's way out after each case, whatever it asserted, so one case's hold does not refuse the next.
   afterEach(() => cluster.cli("DEL", "acg:idem:v1:lost"));
 
@@ -260,10 +250,7 @@ describe("in-process (no Redis): its own bounded store", () => {
     s = await startStack({ env: { CACHE_MEMORY_MAX_ENTRIES: "50", IDEMPOTENCY_MAX_RECORDS: "20" } });
   });
   afterAll(() => s?.close());
-  beforeEach(() => {
-    s.sim.reset();
-    s.aliyun.reset();
-  });
+  beforeEach(() => s.reset());
 
   it.each(CASES)("a flood of made-up Bearer tokens creates no counters and evicts nothing ($name)", async (c) => {
     const input = c.input(s, randomUUID());

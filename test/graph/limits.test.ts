@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_PROJECT_ID, startStack, useStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({ env: { QUERY_MAX_DEPTH: "6", QUERY_MAX_ALIASES: "3", QUERY_MAX_COST: "5000", QUERY_MAX_BATCH: "3" } });
-});
-afterAll(() => stack.close());
-beforeEach(() => stack.sim.clearReceived());
+const stack = useStack({ env: { QUERY_MAX_DEPTH: "6", QUERY_MAX_ALIASES: "3", QUERY_MAX_COST: "5000", QUERY_MAX_BATCH: "3" } });
 
 const noVendorCall = () => expect(stack.sim.received()).toHaveLength(0);
 

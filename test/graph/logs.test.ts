@@ -1,20 +1,16 @@
 import { hostname } from "node:os";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { residenceDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, useStack, TEST_API_KEYS } from "../helpers/stack.js";
 
-let stack: Stack;
+const stack = useStack();
 let residenceId: string;
-beforeAll(async () => {
-  stack = await startStack();
+beforeEach(() => {
   residenceId = [...stack.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.values()][0].residence_id;
 });
-afterAll(() => stack.close());
 beforeEach(() => {
-  stack.sim.clearFaults();
-  stack.sim.clearReceived();
   seen = stack.logs.length;
 });
 /** Lines written since the case began. */

@@ -1,15 +1,11 @@
 import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KNOWN_OPERATIONS } from "../../src/metrics.js";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_PROJECT_ID, startStack, useStack, type Stack } from "../helpers/stack.js";
 
 const METRICS_TOKEN = "metrics-test-token-3f9a";
-let stack: Stack;
-beforeAll(async () => {
-  // "Dashboard" is a deployment's own operation name, added to the label's allow-list.
-  stack = await startStack({ env: { METRICS_OPERATIONS: "Dashboard", METRICS_TOKEN, RATE_LIMIT_PER_MINUTE: "100000" } });
-});
-afterAll(() => stack.close());
+// "Dashboard" is a deployment's own operation name, added to the label's allow-list.
+const stack = useStack({ env: { METRICS_OPERATIONS: "Dashboard", METRICS_TOKEN, RATE_LIMIT_PER_MINUTE: "100000" } });
 
 const metricsUrl = () => stack.url.replace(/\/graphql$/, "/metrics");
 const scrape = async () => {

@@ -116,16 +116,16 @@ describe("visitor keys (000)", () => {
 describe("residence keys and open-door settings (001)", () => {
   const residenceWithKeys = () => [...project().residences.values()].find((r) => r.temp_keys.length >= 2 && [...project().accounts.values()].some((a) => a.residence_id === r.residence_id))!;
 
-  it("residenceTempKeyCreate → create_akuvox_open_door_temp_key_config; the list shows the new code", async () => {
+  it("residenceTempKeyCreate → create_akuvox_open_door_temp_key_config; the list shows the new code (a window not yet over)", async () => {
     const r = residenceWithKeys();
     const payload = await mutate(
       `mutation($input: ResidenceTempKeyCreateInput!) { residenceTempKeyCreate(input: $input) { userErrors { code } residenceTempKey { id tempKey startsAt endsAt count } } }`,
-      { residence: R(r.residence_id), startsAt: "2026-12-01T08:00:00Z", endsAt: "2026-12-02T08:00:00+01:00", count: 3 },
+      { residence: R(r.residence_id), startsAt: "2036-12-01T08:00:00Z", endsAt: "2036-12-02T08:00:00+01:00", count: 3 },
     );
     expect(payload.userErrors).toEqual([]);
-    expect(payload.residenceTempKey).toMatchObject({ startsAt: "2026-12-01T08:00:00.000Z", endsAt: "2026-12-02T07:00:00.000Z", count: 3 });
+    expect(payload.residenceTempKey).toMatchObject({ startsAt: "2036-12-01T08:00:00.000Z", endsAt: "2036-12-02T07:00:00.000Z", count: 3 });
     expect(writes("create_akuvox_open_door_temp_key_config")).toEqual([
-      { residence_id: r.residence_id, start_time: "2026-12-01 08:00:00", finish_time: "2026-12-02 07:00:00", count: 3 },
+      { residence_id: r.residence_id, start_time: "2036-12-01 08:00:00", finish_time: "2036-12-02 07:00:00", count: 3 },
     ]);
     const list = await stack.gql(`query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { tempKeys { id } } }`, { p: DEMO_PROJECT_ID, r: r.residence_id });
     expect(list.data.residence.tempKeys.map((k: any) => k.id)).toContain(payload.residenceTempKey.id);

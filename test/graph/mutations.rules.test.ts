@@ -84,7 +84,7 @@ describe("input is checked before any vendor call, and the field is named", () =
 
   it("URLs: a file URL that is not http(s)", async () => {
     const errors = await userErrors("accountsImport", "FileImportInput", { project: toGlobalId("Project", DEMO_PROJECT_ID), fileName: "a.xlsx", fileUrl: "ftp://files.example.org/a.xlsx" });
-    expect(errors).toEqual([{ field: ["input", "fileUrl"], message: "input.fileUrl must be an http(s) URL", code: "INVALID" }]);
+    expect(errors).toEqual([{ field: ["input", "fileUrl"], message: "input.fileUrl must be an https URL", code: "INVALID" }]);
     noVendorCall();
   });
 

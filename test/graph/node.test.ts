@@ -1,12 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { describe, expect, it } from "vitest";
+import { DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
-beforeEach(() => stack.sim.clearReceived());
+const stack = useStack();
 
 const typeIds = `
   fragment Ids on Node { id __typename

@@ -6,7 +6,7 @@ import {
   DEMO_OAUTH_CLIENT_SECRET,
 } from "../../src/simulators/akubela/index.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, useStack, type Stack } from "../helpers/stack.js";
 
 /** The facade's own OAuth client, instead of a static server token. */
 const OAUTH = {
@@ -20,11 +20,8 @@ const DEVICES = `query($p: ID!) { project(projectId: $p) { devices { name } } }`
 const bearerOf = (stack: Stack) => stack.sim.calls("get_visitor_temp_key_device_list").map((c) => c.authorization);
 
 describe("the facade's own Akubela token", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: OAUTH });
-  });
-  afterAll(() => stack.close());
+  // A new stack per test: the facade holds its token in process, and a reseeded simulator no longer knows it.
+  const stack = useStack({ env: OAUTH, fresh: true });
 
   it("is obtained with the manager login and used for API-key callers; secrets never logged", async () => {
     const res = await stack.gql(DEVICES, { p: DEMO_PROJECT_ID });
@@ -40,6 +37,8 @@ describe("the facade's own Akubela token", () => {
   });
 
   it("expired at the vendor: the facade refreshes once and repeats the call; the caller never sees the expiry", async () => {
+    // The token the facade holds, obtained here (each test has its own stack).
+    expect((await stack.gql(DEVICES, { p: DEMO_PROJECT_ID })).errors).toBeUndefined();
     stack.sim.clearReceived();
     stack.sim.oauth.expireAll();
     const refreshedBefore = stack.sim.oauth.refreshed();

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Project } from "../../src/simulators/akubela/state.js";
 import { publicDevices, residenceDevices } from "../../src/simulators/akubela/state.js";
-import { commandsReceived, DEMO_PROJECT_ID, startStack, userListPages, type Stack } from "../helpers/stack.js";
+import { commandsReceived, DEMO_PROJECT_ID, useStack, userListPages } from "../helpers/stack.js";
 
 /** `2024-01-25 21:10:16` (UTC) as the graph must give it. */
 const iso = (vendorTime: string) => new Date(`${vendorTime.replace(" ", "T")}Z`).toISOString();
 
-let stack: Stack;
+const stack = useStack();
 let project: Project;
-
-beforeAll(async () => {
-  stack = await startStack();
-  project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
-});
-afterAll(() => stack.close());
 beforeEach(() => {
-  stack.sim.clearReceived();
-  stack.aliyun.clearReceived();
+  project = stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
 });
 
 const residences = () => [...project.residences.values()];

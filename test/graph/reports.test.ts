@@ -2,14 +2,9 @@ import { get } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { csvCell } from "../../src/reports/export.js";
 import { publicDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, useStack, type Stack } from "../helpers/stack.js";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.close());
-beforeEach(() => stack.sim.clearReceived());
+const stack = useStack();
 
 const project = () => stack.sim.state.projects.get(DEMO_PROJECT_ID)!;
 const accounts = () => [...project().accounts.values()];

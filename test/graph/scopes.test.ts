@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { getNamedType, isNonNullType, type GraphQLSchema } from "graphql";
 import { scopeOf } from "../../src/auth/policy.js";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { buildServedSchema } from "../../src/schema/build.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, DEMO_SECOND_PROJECT_ID, startStack, useStack, TEST_API_KEYS } from "../helpers/stack.js";
 
-let stack: Stack;
+const stack = useStack();
 let schema: GraphQLSchema;
 beforeAll(async () => {
-  stack = await startStack();
   schema = await buildServedSchema();
-});
-afterAll(() => stack.close());
-beforeEach(() => {
-  stack.sim.clearReceived();
-  stack.aliyun.clearReceived();
 });
 
 const asKey = (key: keyof typeof TEST_API_KEYS, query: string, variables?: Record<string, unknown>) =>

@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import { DEMO_MANAGER_PASSWORD, DEMO_MANAGER_USERNAME, DEMO_OAUTH_CLIENT_ID, DEMO_OAUTH_CLIENT_SECRET } from "../../src/simulators/akubela/index.js";
 import { DEMO_ALIYUN_APP_SECRET } from "../../src/simulators/aliyun/index.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, useStack, TEST_API_KEYS } from "../helpers/stack.js";
 
 /**
  * A run that touches every secret-bearing field, at LOG_LEVEL=debug, then a search of every log line for each
  * secret: tokens (the caller's, the facade's OAuth ones), the app secret, API keys, PINs, the private key,
  * passwords (account, manager, door), RF card numbers, NFC/BLE codes and device ciphertexts.
  */
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({
+const stack = useStack({
     env: {
       AKUBELA_TOKEN: "",
       AKUBELA_CLIENT_ID: DEMO_OAUTH_CLIENT_ID,
@@ -21,8 +19,6 @@ beforeAll(async () => {
       LOG_LEVEL: "debug",
     },
   });
-});
-afterAll(() => stack.close());
 
 describe("no secret in any log line", () => {
   it("after reads and writes of every secret-bearing field", async () => {

@@ -5,20 +5,40 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../scripts/support.js";
 
 const run = promisify(execFile);
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+// One free-port helper for tests and scripts (the soak scripts start servers too).
+export { freePort };
+
+/**
+ * Empties every node a `REDIS_URL` names (`redis://h:p` or `redis+cluster://h:p,h:p,…`), so a test starts without
+ * another's keys: every key but the idempotency store's epoch markers, whose disappearance under a running instance
+ * is, rightly, a loss of records (src/idempotency/redis-store.ts). A node that is down (a test killed it) is skipped.
+ */
+export async function flushRedisUrl(url: string): Promise<void> {
+  const hosts = url.replace(/^redis(\+cluster)?:\/\//, "").replace(/\/.*$/, "").replace(/^[^@]*@/, "").split(",");
+  await Promise.all(
+    hosts.map(async (h) => {
+      const [host = "127.0.0.1", port = "6379"] = h.split(":");
+      const cli = ["-h", host, "-p", port];
+      const keys = await run("redis-cli", [...cli, "--scan"], { timeout: 2000 }).then(
+        (r) => r.stdout.split("\n").filter((k) => k && !/^acg:idem:v1:\{s\d+\}:epoch$/.test(k)),
+        () => [],
+      );
+      if (keys.length === 0) return;
+      // One DEL per key (in a cluster, one node's keys sit in several slots), all through one redis-cli on stdin.
+      const child = spawn("redis-cli", cli, { stdio: ["pipe", "ignore", "ignore"] });
+      child.on("error", () => {});
+      child.stdin.end(keys.map((k) => `DEL "${k.replace(/["\\]/g, "\\$&")}"\n`).join(""));
+      await once(child, "exit");
+    }),
+  );
 }
 
 /** Sends `PING` until the server answers `+PONG` (or gives up after `timeoutMs`). */

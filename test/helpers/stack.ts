@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,9 @@ import { loadConfig } from "../../src/config.js";
 import type { VendorCallEvent } from "../../src/datasources/akubela/client.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
 import { createLogger } from "../../src/logger.js";
+import { MemoryCache } from "../../src/cache/memory-cache.js";
+import { MemoryIdempotencyStore } from "../../src/idempotency/store.js";
+import { flushRedisUrl } from "./redis.js";
 import {
   DEMO_AKUBELA_TOKEN,
   DEMO_PROJECT_ID,
@@ -46,6 +49,12 @@ export interface Stack {
    * string is sent as the caller's own vendor Bearer token instead; `null` sends no credential.
    */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphResult<T>>;
+  /**
+   * Back to the seed: both simulators reseeded (state, received records, faults), the graph's cache and idempotency
+   * records emptied (its Redis flushed when it has one), the vendor-call record cleared. {@link useStack} calls it
+   * before each test; a file with its own stacks calls it in its own `beforeEach`.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,7 +99,6 @@ export async function startStack(
     ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
     ALIYUN_TIMEOUT_MS: "1500",
     SITE_MAP: siteMapPath,
-    NODE_ENV: "test",
     HOST: "127.0.0.1",
     PORT: "0",
     AKUBELA_BASE_URL: sim.url,
@@ -138,6 +146,14 @@ export async function startStack(
         throw error;
       }
     },
+    async reset() {
+      sim.reset();
+      aliyun.reset();
+      vendorCalls.length = 0;
+      if (app.cache.cache instanceof MemoryCache) app.cache.cache.clear();
+      if (app.idempotency instanceof MemoryIdempotencyStore) app.idempotency.clear();
+      if (config.redisUrl) await flushRedisUrl(config.redisUrl);
+    },
     async close() {
       await app.stop();
       if (!shared) {
@@ -146,6 +162,18 @@ export async function startStack(
       }
     },
   };
+}
+
+/** {@link Stack.reset} for stacks that share simulators (and a Redis), one after the other. */
+export async function resetStacks(...stacks: Stack[]): Promise<void> {
+  for (const s of stacks) await s.reset();
+}
+
+/** The graph's `/readyz`: the HTTP status, the body, and its checks by name. */
+export async function readyz(stack: Stack): Promise<{ status: number; body: { status: string; checks: Record<string, string> }; checks: Record<string, string> }> {
+  const res = await fetch(new URL("/readyz", stack.url));
+  const body = (await res.json()) as { status: string; checks: Record<string, string> };
+  return { status: res.status, body, checks: body.checks };
 }
 
 /** Commands the simulator received, as `command param-json` strings, for exact comparisons. */
@@ -167,19 +195,29 @@ export const TEST_API_KEYS = {
 } as const;
 
 /**
- * One stack for a test file, reseeded before each test: registers the vitest hooks and returns the stack (a view
- * that follows the hooks, so it can be used at the top of a file).
+ * One stack for a test file, back to the seed before each test ({@link Stack.reset}): registers the vitest hooks and
+ * returns the stack (a view that follows the hooks, so it can be used at the top of a file). Every graph test file
+ * uses it, so no test depends on what another left behind; a test that builds on state does so inside itself.
+ * `fresh: true` starts a new stack for each test instead, where the graph holds state a reset cannot reach.
  */
-export function useStack(options: Parameters<typeof startStack>[0] = {}): Stack {
+export function useStack(options: Parameters<typeof startStack>[0] & { fresh?: boolean } = {}): Stack {
   let current: Stack | undefined;
-  beforeAll(async () => {
-    current = await startStack(options);
-  });
-  afterAll(() => current?.close());
-  beforeEach(() => {
-    current!.sim.reset();
-    current!.aliyun.reset();
-  });
+  if (options.fresh) {
+    // A new stack per test: for services that hold state no reset reaches (the facade's own vendor token).
+    beforeEach(async () => {
+      current = await startStack(options);
+    });
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+    });
+  } else {
+    beforeAll(async () => {
+      current = await startStack(options);
+    });
+    afterAll(() => current?.close());
+    beforeEach(() => current!.reset());
+  }
   return new Proxy({} as Stack, { get: (_, key) => Reflect.get(current!, key) });
 }
 

@@ -111,6 +111,12 @@ export class AkubelaDataSource extends AkubelaResidences {
     const shared = new Set((await this.projectDevices(projectId)).map((d) => d.mac));
     const foreign = key.devices.find((d) => d.device.projectId !== projectId || !shared.has(d.device.mac));
     if (foreign) this.guard.refuse(`device ${foreign.device.mac} is not a shared device of project ${projectId}`);
+    // Each relay is named to the vendor: it must be one of its device's, as the project's device list has it.
+    for (const { device, relays, securityRelays } of key.devices) {
+      const own = new Set([...device.relays, ...device.securityRelays].map((r) => r.relayId));
+      const stranger = [...(relays ?? []), ...securityRelays].find((relayId) => !own.has(relayId));
+      if (stranger) this.guard.refuse(`relay ${stranger} is not a relay of device ${device.mac} of project ${projectId}`);
+    }
     const home = key.residence;
     const result = await this.order(MANAGER, "create_visitor_temp_key_info", {
       project_id: projectId,

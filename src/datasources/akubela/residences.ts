@@ -48,6 +48,17 @@ export abstract class AkubelaResidences extends AkubelaUsers {
     return devices.find((d) => d.mac === mac) ?? null;
   }
 
+  /**
+   * A device by MAC as the list it is addressed in has it: the residence's own device list for a private device,
+   * else the project's shared devices (`get_visitor_temp_key_device_list`); refused when that list does not, so a
+   * forged ID naming another project's MAC is refused, not answered as unknown.
+   */
+  async listedDevice(projectId: string, mac: string, residenceId?: string | null): Promise<AkuvoxDeviceRecord> {
+    if (residenceId) return this.residenceDevice({ projectId, residenceId }, mac);
+    const device = (await this.projectDevices(projectId)).find((d) => d.mac === mac);
+    return device ?? this.guard.refuse(`device ${mac} is not a shared device of project ${projectId}`);
+  }
+
   /** A device of the residence, as the residence's own device list has it; refused when that list does not. */
   async residenceDevice(r: ResidenceKey, mac: string): Promise<AkuvoxDeviceRecord> {
     const device = (await this.residenceDevices(r.projectId, r.residenceId)).find((d) => d.mac === mac);
@@ -101,6 +112,12 @@ export abstract class AkubelaResidences extends AkubelaUsers {
    * write, but its answer is about this moment: sent as a read, never cached beyond the request.
    */
   async checkDevicePermission(r: ResidenceKey, macs: readonly string[]): Promise<{ mac: string; permission: boolean }[]> {
+    // The command names each MAC: one neither the residence's device list nor the project's shared devices have
+    // (another project's device) is refused before it is sent.
+    const [own, shared] = await Promise.all([this.residenceDevices(r.projectId, r.residenceId), this.projectDevices(r.projectId)]);
+    const known = new Set([...own, ...shared].map((d) => d.mac));
+    const foreign = macs.find((mac) => !known.has(mac));
+    if (foreign) this.guard.refuse(`device ${foreign} is not in the device list of residence ${r.residenceId} nor a shared device of project ${r.projectId}`);
     const result = await this.residenceRead(r, "check_akuvox_device_permission", { devices: macs.map((mac) => ({ mac })) });
     return expectRows(result, "check_akuvox_device_permission").map((row) => ({ mac: String(row.mac ?? ""), permission: row.permission === true }));
   }

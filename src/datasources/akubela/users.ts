@@ -96,6 +96,12 @@ export abstract class AkubelaUsers extends AkubelaCore {
     return found ?? this.guard.refuse(`residence ${residenceId} is not in project ${projectId} (the project's user list has no account there)`);
   }
 
+  /** A building as the project's own lists place it; refused when they do not (another project's, or gone). */
+  async projectBuilding(projectId: string, buildingId: string): Promise<BuildingRecord> {
+    const building = (await this.projectBuildings(projectId)).find((b) => b.buildingId === buildingId);
+    return building ?? this.guard.refuse(`building ${buildingId} is not in project ${projectId}`);
+  }
+
   /**
    * Buildings of a project: those of its accounts (`get_user_list`) and of its devices
    * (`get_visitor_temp_key_device_list`), in that order, each once.

@@ -379,8 +379,11 @@ export class AliyunDataSource extends AliyunReads {
     return { qrCodes, devicesDone, failure: null };
   }
 
-  /** Sets door passwords, any number: `/entrance/paas/perm/passwd/modify` (003 设置门禁密码), 100 a call. */
-  async setPasswords(passwords: readonly DoorPassword[]): Promise<BatchOutcome> {
+  /**
+   * Sets door passwords, any number: `/entrance/paas/perm/passwd/modify` (003 设置门禁密码), 100 a call. With
+   * `prior` (a retry with the same idempotency key) only the records not known to be set are sent again.
+   */
+  async setPasswords(passwords: readonly DoorPassword[], prior?: BatchPrior): Promise<BatchOutcome> {
     for (const p of passwords) this.verifyDevice(p.iotId);
     const rows = await this.verifyAll(passwords);
     const zone = this.options.timeZone;
@@ -399,6 +402,7 @@ export class AliyunDataSource extends AliyunReads {
       // The gateway names a failed record by its device only.
       (row, f) => row.iotId === f.iotId,
       (f) => `the gateway did not set a password on device ${String(f.iotId)}`,
+      prior,
     );
   }
 

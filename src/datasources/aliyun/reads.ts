@@ -26,6 +26,18 @@ export const ALIYUN_IOT_IDS_PER_QUERY = 100;
 
 /** The gateway body code for "identityId does not exist" (aliyun-gateway.md, "Body codes"). */
 export const IDENTITY_NOT_FOUND = "2062";
+/** The gateway body code for "iotId does not exist" (aliyun-gateway.md, "Body codes"). */
+export const DEVICE_NOT_FOUND = "2063";
+
+/**
+ * The gateway said the one person or device a read names does not exist: body code 2062 (identityId) or 2063
+ * (iotId), as /work/shared/vendor-docs/aliyun-gateway.md "Body codes" lists them. Nothing else is "not found":
+ * the gateway's body code / HTTP 404 means "service not found (wrong path or apiVer)", a fault of ours that must
+ * stay an error, as must 2065 (not bound) and 2066 (not a manager).
+ */
+export function isAliyunNotFound(error: unknown, what: "person" | "device"): boolean {
+  return error instanceof UpstreamError && error.upstream.vendor === "aliyun" && error.upstream.vendorCode === (what === "person" ? IDENTITY_NOT_FOUND : DEVICE_NOT_FOUND);
+}
 
 /**
  * What the Aliyun side needs to know of Akubela accounts: whether one is in a project (the project's user list),
@@ -202,7 +214,7 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
       if (data === null || data === undefined) return null;
       return mapPerson(expectObject(data, ALIYUN_READS.userGet.path), identityId, projectId);
     } catch (error) {
-      if (error instanceof UpstreamError && error.upstream.vendorCode === IDENTITY_NOT_FOUND) return null;
+      if (isAliyunNotFound(error, "person")) return null;
       throw error;
     }
   }
@@ -258,7 +270,7 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
           for (const iotId of iotIds) answers.set(key(iotId), rows.filter((r) => r.iotId === iotId));
         } catch (error) {
           // A person the gateway does not know has no permissions; anything else fails this chunk only.
-          const unknown = error instanceof UpstreamError && error.upstream.vendorCode === IDENTITY_NOT_FOUND;
+          const unknown = isAliyunNotFound(error, "person");
           for (const iotId of iotIds) answers.set(key(iotId), unknown ? [] : (error as Error));
         }
       }),
@@ -302,10 +314,19 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
     return { total, permissions: rows.flatMap((r) => mapCardPermission(r, this.options.timeZone, { iotId }, this.projectOfDevice) ?? []) };
   }
 
-  /** Is the door kept open: `/entrance/paas/keepopen/get` (003 查询门禁设备的常开门状态); `data` is a Boolean. */
-  async keepOpen(iotId: string): Promise<boolean> {
+  /**
+   * Is the door kept open: `/entrance/paas/keepopen/get` (003 查询门禁设备的常开门状态); `data` is a Boolean.
+   * `null` when the gateway does not know the device (2063, e.g. a site-map entry for a device since removed).
+   */
+  async keepOpen(iotId: string): Promise<boolean | null> {
     this.verifyDevice(iotId);
-    const data = await this.gatewayRead("keepOpenGet", { iotId });
+    let data: unknown;
+    try {
+      data = await this.gatewayRead("keepOpenGet", { iotId });
+    } catch (error) {
+      if (isAliyunNotFound(error, "device")) return null;
+      throw error;
+    }
     if (typeof data !== "boolean") {
       throw new UpstreamError(`Aliyun answered ${ALIYUN_READS.keepOpenGet.path} with data that is not a Boolean`, "UPSTREAM_ERROR", {
         vendor: "aliyun",

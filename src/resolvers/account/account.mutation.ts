@@ -4,7 +4,7 @@ import type { GraphContext } from "../../context.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import type { CredentialKind, ImportKind, NewAccount } from "../../datasources/akubela/datasource.js";
 import { AccountRole, type AccountRecord, type CredentialsRecord } from "../../datasources/akubela/model.js";
-import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
+import { attempt, idKey, InputErrors, MutationPayload } from "../common/mutation.js";
 import { Account } from "./account.type.js";
 import { Credentials, Face, PinCode, RfCard } from "./credentials.type.js";
 import { RequiresScope } from "../../auth/scope.js";
@@ -90,7 +90,7 @@ export class FileImportInput {
   @Field(() => String, { description: "Name of the file." })
   fileName!: string;
 
-  @Field(() => String, { description: "http(s) URL the vendor downloads the file from." })
+  @Field(() => String, { description: "https URL on a public host (no credentials in it) the vendor downloads the file from." })
   fileUrl!: string;
 }
 
@@ -120,7 +120,7 @@ export class FaceCreateInput {
   @Field(() => ID, { description: "The account (an `Account` ID)." })
   account!: string;
 
-  @Field(() => String, { description: "http(s) URL of the face picture." })
+  @Field(() => String, { description: "https URL on a public host (no credentials in it) of the face picture, which the vendor downloads." })
   pictureUrl!: string;
 }
 
@@ -229,6 +229,7 @@ export class AccountMutationResolver {
     const check = new InputErrors();
     const all = check.items(input.accounts, "input.accounts", 100) ?? [];
     const ids = all.map((a, i) => checkAccountCreate(check, a, `input.accounts.${i}`));
+    check.unique(all, (a) => a.email?.trim().toLowerCase() || null, (i) => `input.accounts.${i}.email`);
     if (check.ok && new Set(ids.map((x) => x.residence!.parts[0])).size > 1) check.add("input.accounts", "input.accounts must all be of one project");
     if (!check.ok) return { userErrors: check.errors, accounts: [] };
     const found = new InputErrors();
@@ -276,6 +277,7 @@ export class AccountMutationResolver {
   async accountsDelete(@Arg("input", () => AccountsDeleteInput, { description: "The accounts." }) input: AccountsDeleteInput, @Ctx() ctx: GraphContext): Promise<DeletePayload> {
     const check = new InputErrors();
     const ids = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "Account"));
+    check.unique(ids, idKey, (i) => `input.ids.${i}`);
     if (check.ok && new Set(ids.map((x) => x!.parts[0])).size > 1) check.add("input.ids", "input.ids must all be accounts of one project");
     if (!check.ok) return { userErrors: check.errors, deletedIds: [] };
     const projectId = ids[0]!.parts[0];
@@ -304,7 +306,7 @@ export class AccountMutationResolver {
     const check = new InputErrors();
     const project = check.id(input.project, "input.project", "Project");
     const fileName = check.text(input.fileName, "input.fileName", { max: 255 });
-    const fileUrl = check.url(input.fileUrl, "input.fileUrl");
+    const fileUrl = check.publicHttpsUrl(input.fileUrl, "input.fileUrl");
     if (!check.ok || !project || !fileName || !fileUrl) return { userErrors: check.errors, taskId: null };
     const done = await attempt(() => ctx.akubela.importFile(kind, project.parts[0], fileName, fileUrl));
     return done.ok ? { userErrors: [], taskId: done.value } : { userErrors: done.errors, taskId: null };
@@ -346,7 +348,7 @@ export class AccountMutationResolver {
     const none = { pinCode: null, rfCard: null, face: null, credentials: null };
     const check = new InputErrors();
     const account = check.id(accountId, "input.account", "Account");
-    const v = format ? check.format(value, field, format, hint) : check.url(value, field);
+    const v = format ? check.format(value, field, format, hint) : check.publicHttpsUrl(value, field);
     if (!check.ok || !account || !v) return { userErrors: check.errors, ...none };
     const [p, r, a] = account.parts;
     const done = await attempt(() => ctx.akubela.createCredential({ projectId: p, residenceId: r, accountId: a }, kind, v));

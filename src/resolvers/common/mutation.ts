@@ -1,4 +1,5 @@
 import { Directive, Field, ObjectType } from "type-graphql";
+import { BlockList, isIP } from "node:net";
 import { isVendorRejection } from "../../datasources/base.js";
 import type { UpstreamError } from "../../errors.js";
 import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
@@ -22,7 +23,7 @@ export class UserError {
 
   @Field(() => String, {
     description:
-      "Machine-readable code: `REQUIRED`, `INVALID`, `INVALID_ID`, `TOO_LONG`, `TOO_MANY`, `NOT_FOUND`, or the vendor's own code for a vendor rejection (e.g. `conflict`, `460`, `2062`).",
+      "Machine-readable code: `REQUIRED`, `INVALID`, `INVALID_ID`, `TOO_LONG`, `TOO_MANY`, `DUPLICATE`, `IN_PAST`, `NOT_FOUND`, or the vendor's own code for a vendor rejection (e.g. `conflict`, `460`, `2062`).",
   })
   code!: string;
 }
@@ -35,6 +36,48 @@ export abstract class MutationPayload {
 }
 
 const pathOf = (field: string | null): string[] | null => (field === null ? null : field.split("."));
+
+/** C0 and C1 control characters (NUL included); free text may keep tab, line feed and carriage return. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_IN_FREE_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/**
+ * Bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069): they reorder what follows them, so a name
+ * can display as something else (Trojan Source, CVE-2021-42574). The marks U+200E / U+200F / U+061C change no
+ * order and are legitimate in right-to-left names: kept, but they count as invisible below.
+ */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+/** Whitespace and characters that render as nothing (zero-width, joiners, marks, fillers, soft hyphen, BOM). */
+const INVISIBLE = /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0]/gu;
+
+/** Addresses a vendor must not be sent to fetch from: loopback, private, link-local, CGNAT, multicast, reserved. */
+const NOT_PUBLIC = new BlockList();
+for (const [net, bits] of [
+  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
+  ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 3],
+] as const) NOT_PUBLIC.addSubnet(net, bits, "ipv4");
+for (const [net, bits] of [
+  ["::", 127], ["::ffff:0:0", 96], ["64:ff9b::", 96], ["100::", 64], ["2001:db8::", 32], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8],
+] as const) NOT_PUBLIC.addSubnet(net, bits, "ipv6");
+/** Names that resolve inside a network by convention (RFC 6761 / 6762 / 8375 and common private zones). */
+const PRIVATE_NAME = /(^|\.)(localhost|local|localdomain|internal|intranet|lan|home\.arpa|corp)$/i;
+
+/**
+ * Why a URL a vendor will download from is not a public https URL, or null when it is. Judged from the URL alone
+ * (the WHATWG parser has already turned `0x7f.1` or `2130706433` into `127.0.0.1`); a public name that resolves
+ * to a private address is the vendor's network to guard, since the vendor, not the facade, fetches it.
+ */
+export function notPublicHttps(u: URL): string | null {
+  if (u.protocol !== "https:") return "must be an https URL";
+  if (u.username || u.password) return "must not carry credentials";
+  const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+  const family = isIP(host);
+  if (family === 4 || family === 6) {
+    // IPv4-mapped IPv6 (`[::ffff:127.0.0.1]`, which the parser writes `[::ffff:7f00:1]`) is refused as a whole.
+    return NOT_PUBLIC.check(host, family === 4 ? "ipv4" : "ipv6") ? "must be on a public host (not a loopback, private or link-local address)" : null;
+  }
+  if (!host.includes(".") || PRIVATE_NAME.test(host)) return "must be on a public host (a fully qualified public name)";
+  return null;
+}
 
 /**
  * Collects input problems before any vendor call. Field paths are dotted (`input.devices.0.relays`); the checks
@@ -51,17 +94,68 @@ export class InputErrors {
     this.errors.push({ field: pathOf(field), message, code });
   }
 
-  /** A non-blank string (trimmed), or a `REQUIRED` problem. */
-  text(value: string | null | undefined, field: string, opts: { max?: number } = {}): string | undefined {
-    if (value === null || value === undefined || value.trim() === "") {
-      this.add(field, `${field} is required`, "REQUIRED");
+  /**
+   * A non-blank string (trimmed), or one problem: `REQUIRED` when empty or only invisible characters (whitespace,
+   * zero-width), `TOO_LONG`, or `INVALID` for a control character (NUL, C0, C1; tab and line breaks too unless
+   * `freeText`) or a bidi override / isolate. Every name, id and free text of an input goes through here.
+   */
+  text(value: string | null | undefined, field: string, opts: { max?: number; freeText?: boolean } = {}): string | undefined {
+    if (value === null || value === undefined || value.replace(INVISIBLE, "") === "") {
+      this.add(field, value?.trim() ? `${field} is required: it has only invisible characters` : `${field} is required`, "REQUIRED");
       return undefined;
     }
     if (opts.max !== undefined && value.length > opts.max) {
       this.add(field, `${field} is longer than ${opts.max} characters`, "TOO_LONG");
       return undefined;
     }
+    if ((opts.freeText ? CONTROL_IN_FREE_TEXT : CONTROL).test(value)) {
+      this.add(field, `${field} must not contain control characters`);
+      return undefined;
+    }
+    if (BIDI_CONTROL.test(value)) {
+      this.add(field, `${field} must not contain bidirectional override or isolate characters`);
+      return undefined;
+    }
     return value.trim();
+  }
+
+  /**
+   * Refuses repeats in one batch: each item whose `key` (null = not compared) an earlier item has is a `DUPLICATE`
+   * at `field(i)` naming the first, e.g. `input.accounts.3.email duplicates input.accounts.1.email`.
+   */
+  unique<T>(items: readonly T[], key: (item: T) => string | null | undefined, field: (i: number) => string): void {
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      const k = key(item);
+      if (k === null || k === undefined) return;
+      const j = first.get(k);
+      if (j === undefined) first.set(k, i);
+      else this.add(field(i), `${field(i)} duplicates ${field(j)}`, "DUPLICATE");
+    });
+  }
+
+  /** A window that has already ended is refused (`IN_PAST`): the vendor would store something that never works. */
+  notPast(end: Date | null | undefined, field: string, now = Date.now()): void {
+    if (end instanceof Date && end.getTime() <= now) this.add(field, `${field} is in the past: the window has already ended`, "IN_PAST");
+  }
+
+  /** An https URL on a public host with no credentials in it: what a vendor is asked to download from. */
+  publicHttpsUrl(value: string | null | undefined, field: string): string | undefined {
+    const v = this.text(value, field, { max: 2048 });
+    if (v === undefined) return undefined;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      this.add(field, `${field} must be an https URL`);
+      return undefined;
+    }
+    const why = notPublicHttps(u);
+    if (why) {
+      this.add(field, `${field} ${why}`);
+      return undefined;
+    }
+    return v;
   }
 
   /** A string matching `re`; `hint` completes "`field` must …". */
@@ -131,6 +225,9 @@ export class InputErrors {
     return decoded;
   }
 }
+
+/** What makes two decoded IDs the same object (null for one that did not decode): for `InputErrors.unique`. */
+export const idKey = (id: { type: string; parts: string[] } | undefined): string | null => (id ? `${id.type}:${id.parts.join("/")}` : null);
 
 /** A MAC address: 12 hex digits, optionally in pairs separated by `:` or `-`; normalised to upper case. */
 export const MAC = /^(?:[0-9A-Fa-f]{12}|(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2})$/;

@@ -14,8 +14,7 @@ type Fetcher = (parts: string[], ctx: GraphContext) => Promise<object | null> | 
 /** How each kind of global ID is fetched again, through the request's loaders. */
 const FETCHERS: Record<NodeTypeName, Fetcher> = {
   Project: ([projectId], ctx) => ctx.akubela.project(projectId),
-  Building: async ([projectId, buildingId], ctx) =>
-    (await ctx.akubela.projectBuildings(projectId)).find((b) => b.buildingId === buildingId) ?? null,
+  Building: ([projectId, buildingId], ctx) => ctx.akubela.projectBuilding(projectId, buildingId),
   Residence: ([projectId, residenceId], ctx) => ctx.akubela.residence(projectId, residenceId),
   Account: ([projectId, residenceId, accountId], ctx) => ctx.akubela.account(projectId, residenceId, accountId),
   PinCode: async ([p, r, a, id], ctx) => (await ctx.akubela.accountCredentials(p, r, a)).pinCodes.find((x) => x.pinCodeId === id) ?? null,
@@ -23,13 +22,13 @@ const FETCHERS: Record<NodeTypeName, Fetcher> = {
   Face: async ([p, r, a, id], ctx) => (await ctx.akubela.accountCredentials(p, r, a)).faces.find((x) => x.faceId === id) ?? null,
   AccessGroup: async ([p, r, a, id], ctx) =>
     (await ctx.akubela.accountCredentials(p, r, a)).accessGroups.find((x) => x.accessGroupId === id) ?? null,
-  AkuvoxDevice: ([projectId, mac, residenceId], ctx) => ctx.akubela.device(projectId, mac, residenceId),
+  AkuvoxDevice: ([projectId, mac, residenceId], ctx) => ctx.akubela.listedDevice(projectId, mac, residenceId),
   Relay: async (parts, ctx) => {
     const [projectId, mac] = parts;
     const relayId = parts[parts.length - 1];
     const residenceId = parts.length === 4 ? parts[2] : null;
-    const device = await ctx.akubela.device(projectId, mac, residenceId);
-    return [...(device?.relays ?? []), ...(device?.securityRelays ?? [])].find((r) => r.relayId === relayId) ?? null;
+    const device = await ctx.akubela.listedDevice(projectId, mac, residenceId);
+    return [...device.relays, ...device.securityRelays].find((r) => r.relayId === relayId) ?? null;
   },
   VisitorTempKey: ([projectId, id], ctx) => ctx.akubela.visitorTempKey(projectId, id),
   ResidenceTempKey: async ([projectId, residenceId, digest], ctx) =>

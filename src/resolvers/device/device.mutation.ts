@@ -196,6 +196,7 @@ export class DeviceMutationResolver {
     const check = new InputErrors();
     const residence = check.id(input.residence, "input.residence", "Residence");
     const macs = (check.items(input.macs, "input.macs", 100) ?? []).map((m, i) => check.format(m, `input.macs.${i}`, MAC, "be a MAC address of 12 hex digits"));
+    check.unique(macs, (m) => (m ? normaliseMac(m) : null), (i) => `input.macs.${i}`);
     if (!check.ok || !residence) return { userErrors: check.errors, permissions: [] };
     const done = await attempt(() => ctx.akubela.checkDevicePermission({ projectId: residence.parts[0], residenceId: residence.parts[1] }, macs.map((m) => normaliseMac(m!))));
     if (!done.ok) return { userErrors: done.errors, permissions: [] };

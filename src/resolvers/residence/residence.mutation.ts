@@ -4,7 +4,7 @@ import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.j
 import type { ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
 import type { ResidenceKey } from "../../datasources/akubela/datasource.js";
 import { residenceRef, type ResidenceRef } from "../common/refs.js";
-import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
+import { attempt, idKey, InputErrors, MutationPayload } from "../common/mutation.js";
 import { DateTimeScalar } from "../common/scalars.js";
 import { ResidenceTempKey } from "./residence-temp-key.type.js";
 import { tempKeyDigest } from "./residence.resolver.js";
@@ -90,6 +90,7 @@ export class ResidenceMutationResolver {
     const residence = check.id(input.residence, "input.residence", "Residence");
     check.int(input.count, "input.count", 1, 999);
     if (input.endsAt <= input.startsAt) check.add("input.endsAt", "input.endsAt must be later than input.startsAt");
+    else check.notPast(input.endsAt, "input.endsAt");
     if (!check.ok || !residence) return { userErrors: check.errors, residenceTempKey: null };
     const [projectId, residenceId] = residence.parts;
     const created = await attempt(() => ctx.akubela.createResidenceTempKey({ projectId, residenceId }, input.startsAt, input.endsAt, input.count));
@@ -108,6 +109,7 @@ export class ResidenceMutationResolver {
   ): Promise<ResidenceTempKeysDeletePayload> {
     const check = new InputErrors();
     const ids = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "ResidenceTempKey"));
+    check.unique(ids, idKey, (i) => `input.ids.${i}`);
     if (check.ok && new Set(ids.map((k) => `${k!.parts[0]}|${k!.parts[1]}`)).size > 1) check.add("input.ids", "input.ids must all be codes of one residence");
     if (!check.ok) return { userErrors: check.errors, deletedIds: [] };
     const [projectId, residenceId] = ids[0]!.parts;

@@ -1,8 +1,9 @@
 import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver, UseMiddleware } from "type-graphql";
 import type { GraphContext } from "../../context.js";
+import { ForbiddenError } from "../../errors.js";
 import { Idempotent, IDEMPOTENCY_KEY_DESCRIPTION } from "../common/idempotency.js";
 import { RepeatMode, Weekday, type VisitorTempKeyDetailRecord } from "../../datasources/akubela/model.js";
-import { attempt, InputErrors, MutationPayload } from "../common/mutation.js";
+import { attempt, idKey, InputErrors, MutationPayload } from "../common/mutation.js";
 import { VisitorTempKey } from "./visitor-temp-key.type.js";
 import { RequiresScope } from "../../auth/scope.js";
 
@@ -119,16 +120,13 @@ export class VisitorTempKeyMutationResolver {
     // shared devices: the vendor wants their numbers, names, ids and buildings echoed back.
     const [projectId, residenceId] = residence.parts;
     const [home, shared] = await Promise.all([ctx.akubela.residence(projectId, residenceId), ctx.akubela.projectDevices(projectId)]);
-    const found = new InputErrors();
-    const chosen = wanted.flatMap((w, i) => {
-      const device = shared.find((x) => x.mac === w.device!.parts[1]);
-      if (!device || !device.deviceId) {
-        found.add(`input.devices.${i}.device`, `input.devices.${i}.device is not a shared device of the project`, "NOT_FOUND");
-        return [];
-      }
-      return [{ device, relays: w.relays, securityRelays: w.securityRelays }];
+    // A device the project's shared list lacks (another project's, by a forged ID) is refused, as the data
+    // source refuses it: its membership in the project cannot be established.
+    const chosen = wanted.map((w) => {
+      const device = shared.find((x) => x.mac === w.device!.parts[1] && x.deviceId);
+      if (!device) throw new ForbiddenError(`device ${w.device!.parts[1]} is not a shared device of project ${projectId}`);
+      return { device, relays: w.relays, securityRelays: w.securityRelays };
     });
-    if (!found.ok) return { userErrors: found.errors, visitorTempKey: null };
 
     const created = await attempt(() =>
       ctx.akubela.createVisitorTempKey({
@@ -156,6 +154,7 @@ export class VisitorTempKeyMutationResolver {
   ): Promise<VisitorTempKeysDeletePayload> {
     const check = new InputErrors();
     const keys = (check.items(input.ids, "input.ids", 100) ?? []).map((id, i) => check.id(id, `input.ids.${i}`, "VisitorTempKey"));
+    check.unique(keys, idKey, (i) => `input.ids.${i}`);
     const projects = new Set(keys.map((k) => k?.parts[0]));
     if (check.ok && projects.size > 1) check.add("input.ids", "input.ids must all be keys of one project");
     if (!check.ok) return { userErrors: check.errors, deletedIds: [] };

@@ -23,7 +23,11 @@ const LEGACY_QR_PER_SECOND = 2000;
 
 export interface AliyunFaultSpec {
   /** As the Akubela simulator's: `vendor_error` answers HTTP 200 with body `code` (default 500). */
-  kind: "latency" | "http_error" | "vendor_error" | "malformed" | "no_answer" | "reset";
+  /**
+   * `slow_answer`: the request is carried out when it arrives and its answer sent `latencyMs` later (an answer
+   * delayed on its way back), so a write meanwhile does not change what it says; `latency` waits before handling.
+   */
+  kind: "latency" | "slow_answer" | "http_error" | "vendor_error" | "malformed" | "no_answer" | "reset";
   path?: string;
   /** Only requests whose `params` have these top-level values (compared as JSON). */
   where?: Record<string, unknown>;
@@ -73,7 +77,7 @@ export interface AliyunSimulatorOptions {
 /** `calls(path)` lists the requests to that path that passed the gateway checks. */
 export type AliyunSimulator = Simulator<AliyunState, RecordedGatewayRequest, AliyunFaultSpec>;
 
-const FAULT_KINDS: ReadonlySet<string> = new Set<AliyunFaultSpec["kind"]>(["latency", "http_error", "vendor_error", "malformed", "no_answer", "reset"]);
+const FAULT_KINDS: ReadonlySet<string> = new Set<AliyunFaultSpec["kind"]>(["latency", "slow_answer", "http_error", "vendor_error", "malformed", "no_answer", "reset"]);
 
 /** A fault spec from the control route: an object with a known `kind` (anything else is refused with 400). */
 function checkFaultSpec(spec: unknown): AliyunFaultSpec {
@@ -227,6 +231,11 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
     }
     try {
       const data = def.handle(entry.params, { state, now: now() });
+      if (fault?.kind === "slow_answer") {
+        // A snapshot of the answer: state changed while it travels must not show in it.
+        const snapshot = JSON.parse(JSON.stringify(data ?? null)) as unknown;
+        return void sleep(fault.latencyMs ?? 1000).then(() => answer(res, entry, body.id, 200, snapshot));
+      }
       return answer(res, entry, body.id, 200, data);
     } catch (error) {
       if (error instanceof GatewayFailure) return answer(res, entry, body.id, error.code, null, error.message);
