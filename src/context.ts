@@ -39,6 +39,8 @@ export interface GraphContext {
   webhooks?: WebhookService;
   /** The site map (which project an Aliyun device is in). */
   siteMap: SiteMap;
+  /** Set once a request was counted by the rate limit: the later pages of one export are not counted again. */
+  rateLimitCounted?: boolean;
 }
 
 /** Long-lived parts shared by every request. */

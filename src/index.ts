@@ -1,9 +1,12 @@
 import "reflect-metadata";
+// First: tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) must patch http and graphql before they are loaded.
+import "./instrument.js";
 import { existsSync } from "node:fs";
 import { DEMO_API_KEY, startApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { StartupError } from "./startup-error.js";
+import { stopTracing } from "./tracing.js";
 import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/index.js";
 
 /** Bootstrap only: `.env`, config, listen, signals. */
@@ -73,7 +76,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       process.exit(1);
     }, config.shutdownGraceMs + 5_000).unref();
     app.stop().then(
-      () => {
+      async () => {
+        // The last spans, when tracing: bounded, an unreachable collector must not hold the exit.
+        await stopTracing(2_000);
         logger.info("stopped");
         process.exit(0);
       },

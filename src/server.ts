@@ -14,7 +14,7 @@ import { authorize } from "./auth/policy.js";
 import { createContext, type GraphContext, type ServerDeps } from "./context.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
-import { ExportError, parseExportPath, streamReport } from "./reports/export.js";
+import { ExportError, parseExportPath, REPORTS, streamReport } from "./reports/export.js";
 import { buildServedSchema } from "./schema/build.js";
 import { attachSubscriptions, SSE_PATH, type SubscriptionTransports } from "./events/transports.js";
 
@@ -131,7 +131,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     const exportPath = parseExportPath(url.pathname);
     if (exportPath) return exportReport(req, res, exportPath, url, requestId);
     if (url.pathname === SSE_PATH) return subscriptions.sse(req, res);
-    if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found" });
+    if (url.pathname.startsWith("/reports/")) return sendError(res, 404, "NOT_FOUND", `No such report: the reports are ${reportPaths()}`);
+    if (url.pathname !== "/graphql") return sendError(res, 404, "NOT_FOUND", "Not found: the graph is at /graphql");
 
     // The credential is checked before the body is read or parsed: a wrong one is refused at once; no credential
     // (introspection only, for Sandbox) gets a small body and a per-address rate limit.
@@ -233,9 +234,19 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
     try {
       const formulas = url.searchParams.get("formulas");
       if (formulas !== null && formulas !== "raw") return fail(400, "BAD_USER_INPUT", "formulas takes only the value raw (?formulas=raw: CSV values unescaped)");
-      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res, formulas === "raw" ? "raw" : "neutral", { since: url.searchParams.get("since") });
+      const cut = (error: unknown) =>
+        logger.warn("export cut mid-stream", {
+          requestId,
+          report: target.name,
+          format: target.format,
+          code: error instanceof ExportError ? error.code : "INTERNAL_SERVER_ERROR",
+        });
+      await streamReport(apollo, createContext(deps, requestId, caller), target.name, target.format, projectId, res, formulas === "raw" ? "raw" : "neutral", { since: url.searchParams.get("since") }, cut);
     } catch (error) {
-      if (error instanceof ExportError && !res.headersSent) return fail(error.status, error.code, error.message);
+      if (error instanceof ExportError && !res.headersSent) {
+        if (error.retryAfter) res.setHeader("retry-after", error.retryAfter);
+        return fail(error.status, error.code, error.message);
+      }
       throw error;
     }
   }
@@ -257,7 +268,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       ? undefined
       : http.createServer((req, res) => {
           const path = new URL(req.url ?? "/", "http://localhost").pathname;
-          if (path !== "/metrics" || req.method !== "GET") return sendJson(res, 404, { error: "not found" });
+          if (path !== "/metrics" || req.method !== "GET") return sendError(res, 404, "NOT_FOUND", "Not found: this port serves GET /metrics only");
           serveMetrics(req, res).catch(() => res.headersSent || sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error"));
         });
   const listenOn = (server: http.Server, port: number, host: string) =>
@@ -310,6 +321,11 @@ function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<stri
 
 function sendJson(res: ServerResponse, status: number, payload: unknown): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(payload));
+}
+
+/** `/reports/accounts.csv|.json, …`: the export paths, for a 404 that names them. */
+function reportPaths(): string {
+  return Object.keys(REPORTS).map((name) => `/reports/${name}.csv|.json`).join(", ");
 }
 
 /** A GraphQL-shaped error answered outside the GraphQL pipeline: `{errors: [{message, extensions: {code}}]}`. */

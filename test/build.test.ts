@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { cp, mkdir, mkdtemp, readdir, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,5 +81,58 @@ describe("the production artefact (the Dockerfile's steps)", () => {
     expect(body.data.project.devices.length).toBeGreaterThan(0);
     service.child.kill("SIGTERM");
     expect(await service.exited).toBe(0);
+  });
+
+  it("with OTEL_EXPORTER_OTLP_ENDPOINT the built service traces: HTTP, GraphQL and vendor spans reach the collector, the vendor got the traceparent", async () => {
+    // A collector: OTLP/HTTP with JSON bodies (OTEL_EXPORTER_OTLP_PROTOCOL=http/json).
+    type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes: { key: string; value: Record<string, unknown> }[] };
+    const received: { scope: string; span: OtlpSpan }[] = [];
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (req.url === "/v1/traces") {
+          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { resourceSpans: { scopeSpans: { scope: { name: string }; spans: OtlpSpan[] }[] }[] };
+          for (const r of body.resourceSpans) for (const s of r.scopeSpans) for (const span of s.spans) received.push({ scope: s.scope.name, span });
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+      // As the image starts it (node dist/index.js), so SIGTERM reaches the service itself.
+      const service = await spawnService({
+        entry: join(runtime, "dist/index.js"),
+        cwd: runtime,
+        env: { NODE_ENV: "production", ...vendors.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+      });
+      started.push(service);
+      vendors.akubela.clearReceived();
+      const res = await graphql(service.base, PROD_API_KEY, DEVICES, { p: DEMO_PROJECT_ID });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { errors?: unknown }).errors).toBeUndefined();
+      // SIGTERM flushes the spans before the exit.
+      service.child.kill("SIGTERM");
+      expect(await service.exited).toBe(0);
+
+      const attr = (span: OtlpSpan, key: string) => Object.values(span.attributes.find((a) => a.key === key)?.value ?? {})[0];
+      const server = received.find((r) => r.scope === "@opentelemetry/instrumentation-http" && attr(r.span, "url.path") === "/graphql");
+      expect(server).toBeDefined();
+      const traceId = server!.span.traceId;
+      const inTrace = received.filter((r) => r.span.traceId === traceId);
+      expect(inTrace.some((r) => r.scope === "@opentelemetry/instrumentation-graphql" && r.span.name === "graphql.parse")).toBe(true);
+      const vendorSpans = inTrace.filter((r) => r.scope === "access-control-graph" && attr(r.span, "vendor") === "akubela");
+      expect(vendorSpans.length).toBeGreaterThan(0);
+      for (const { span } of vendorSpans) expect(attr(span, "vendor.outcome")).toBe("success");
+      // Every command the vendor received carries a traceparent (the event poller's start traces of their own);
+      // the query's are exactly its vendor-call spans.
+      const calls = vendors.akubela.received();
+      for (const call of calls) expect(call.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      const ofQuery = calls.filter((c) => c.traceparent!.split("-")[1] === traceId);
+      expect(ofQuery.map((c) => c.command).sort()).toEqual(vendorSpans.map(({ span }) => String(attr(span, "vendor.command"))).sort());
+    } finally {
+      collector.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { KEY_PREFIX, serverScope, tenantScope } from "../cache/read-through.js";
 import { UpstreamError, type UpstreamInfo } from "../errors.js";
 import type { Sealer } from "../lib/sealed.js";
 import type { Logger } from "../logger.js";
+import { endVendorSpan, startVendorSpan } from "../tracing.js";
 import type { AkubelaCredential } from "./caller.js";
 
 /** The facade's own Akubela OAuth client: client credentials, plus a manager login or a refresh token. */
@@ -323,13 +324,29 @@ export class AkubelaTokenManager implements AkubelaCredential {
     );
   }
 
-  /** One call to the token endpoint. `usedRefreshToken` stays the refresh token when the answer carries none. */
+  /** One call to the token endpoint, as a vendor-call trace span (its `traceparent` sent; never the form). */
   private async grant(form: Record<string, string>, gen: number, usedRefreshToken?: string): Promise<TokenSet> {
+    const { span, headers } = startVendorSpan("akubela", INFO.command);
+    try {
+      const set = await this.grantOnce(form, gen, usedRefreshToken, headers);
+      endVendorSpan(span, "success", false, { status: 200, attempts: 1 });
+      return set;
+    } catch (error) {
+      const upstream = error instanceof UpstreamError ? error.upstream : undefined;
+      const outcome = upstream?.status === undefined ? "network_error" : upstream.status === 200 ? "vendor_error" : "http_error";
+      endVendorSpan(span, outcome, true, { status: upstream?.status, vendorCode: upstream?.vendorCode, attempts: 1 });
+      throw error;
+    }
+  }
+
+  /** One call to the token endpoint. `usedRefreshToken` stays the refresh token when the answer carries none. */
+  private async grantOnce(form: Record<string, string>, gen: number, usedRefreshToken: string | undefined, headers: Record<string, string>): Promise<TokenSet> {
     let status: number;
     let text: string;
     try {
       const res = await got.post(`${this.config.baseUrl}/${TOKEN_PATH}`, {
         form: { ...form, client_id: this.config.clientId, client_secret: this.config.clientSecret },
+        headers,
         timeout: { request: this.config.timeoutMs },
         throwHttpErrors: false,
         retry: { limit: 0 },

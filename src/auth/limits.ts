@@ -133,7 +133,7 @@ export function queryLimits(limits: QueryLimits, cache: Cache): ApolloServerPlug
           const caller = contextValue.caller;
           // Only callers the facade authenticated itself (API keys) are counted: a made-up Bearer token must not
           // create a counter (each would take room in the cache). Vendor-token callers are limited by the vendor.
-          if (caller.kind !== "api-key") return;
+          if (caller.kind !== "api-key" || contextValue.rateLimitCounted) return;
           const counted = await counter(caller.id);
           if (counted.count > limits.rateLimit.perWindow) {
             const retryAfter = Math.max(1, Math.ceil(counted.resetMs / 1000));

@@ -1,5 +1,6 @@
 import type { Logger } from "../logger.js";
 import type { Vendor } from "../errors.js";
+import { endVendorSpan, startVendorSpan } from "../tracing.js";
 
 /** One finished vendor call, for metrics, logs and tests. Never carries params, tokens or secrets. */
 export interface VendorCallEvent {
@@ -22,7 +23,8 @@ const isVendorFailure = (outcome: VendorCallEvent["outcome"], status?: number) =
  * Times one vendor call and reports it once finished: a log line (with the correlation id, never params or
  * credentials) and the `onCall` hook (metrics, tests). A vendor failure (5xx, 429, timeout, unreachable,
  * malformed answer) is a `warn` line with vendor, command, status and vendor code; anything else is `debug`.
- * `attempts` is read when the call finishes.
+ * `attempts` is read when the call finishes. The call is also a trace span (vendor, command, outcome, status,
+ * vendor code: src/tracing.ts); `headers` carry its W3C `traceparent` to the vendor (none when tracing is off).
  */
 export function callReporter(
   base: { vendor: Vendor; command: string; requestId: string },
@@ -30,7 +32,9 @@ export function callReporter(
   attempts: () => number,
 ) {
   const started = performance.now();
-  return (outcome: VendorCallEvent["outcome"], status?: number, vendorCode?: string) => {
+  const { span, headers } = startVendorSpan(base.vendor, base.command);
+  let ended = false;
+  const finish = (outcome: VendorCallEvent["outcome"], status?: number, vendorCode?: string) => {
     const event: VendorCallEvent = {
       vendor: base.vendor,
       command: base.command,
@@ -42,6 +46,9 @@ export function callReporter(
     };
     if (isVendorFailure(outcome, status)) sinks.logger.warn("vendor call failed", { ...event, status: status ?? null, vendorCode: vendorCode ?? null, requestId: base.requestId });
     else sinks.logger.debug("vendor call", { ...event, requestId: base.requestId });
+    if (!ended) endVendorSpan(span, outcome, outcome !== "success", { status, vendorCode, attempts: event.attempts });
+    ended = true;
     sinks.onCall?.(event);
   };
+  return Object.assign(finish, { headers });
 }

@@ -83,15 +83,24 @@ export class ExportError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** `Retry-After` seconds of a 429. */
+    readonly retryAfter?: string,
   ) {
     super(message);
   }
 }
 
+/** The trailer a complete export ends with (`X-Export-Status: complete`); a failed one has no end at all. */
+export const EXPORT_STATUS_TRAILER = "X-Export-Status";
+
 /**
  * Streams the report. The first page is fetched before any byte is written, so an error there (unauthenticated,
- * vendor down) is an HTTP error with a JSON body; a later page failing ends the stream with an error marker
- * (a CSV comment line or a JSON `{"error": …}` element) rather than a silently short file.
+ * rate limited, vendor down) is an HTTP error with the JSON error body. The caller's rate limit is counted by that
+ * first page only: the later pages of one export are one request. A later page failing cannot become an error
+ * status any more, and a line or element saying so would be read as data, so the response is cut: the socket is
+ * destroyed before the last chunk, every HTTP client sees an aborted transfer (a CSV without its end, a JSON
+ * array never closed). A complete export ends with the trailer `X-Export-Status: complete` (announced in
+ * `Trailer`), for clients that read trailers. `onCut` is told why (for the log).
  */
 export async function streamReport(
   apollo: ApolloServer<GraphContext>,
@@ -102,6 +111,7 @@ export async function streamReport(
   res: ServerResponse,
   formulas: "neutral" | "raw" = "neutral",
   args: ExportArgs = {},
+  onCut?: (error: unknown) => void,
 ): Promise<void> {
   const report = REPORTS[name];
   const start = sinceArgs(name, args);
@@ -119,16 +129,19 @@ export async function streamReport(
     if (error || !body?.data) {
       const code = String(error?.extensions?.code ?? "INTERNAL_SERVER_ERROR");
       const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, RATE_LIMITED: 429 }[code] ?? 502;
-      throw new ExportError(status, code, error?.message ?? "the report failed");
+      throw new ExportError(status, code, error?.message ?? "the report failed", result.http.headers.get("retry-after") ?? undefined);
     }
     return body.data[report.field] as { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] };
   };
 
   let current = await page(null);
+  // Counted once, by the first page: the rest of the export is not another request.
+  context.rateLimitCounted = true;
   res.writeHead(200, {
     "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
     "content-disposition": `attachment; filename="${name}-${projectId.replace(/[^A-Za-z0-9_-]/g, "")}.${format}"`,
     "cache-control": "no-store",
+    trailer: EXPORT_STATUS_TRAILER,
   });
   let first = true;
   if (format === "csv") res.write(`${report.columns.join(",")}\r\n`);
@@ -145,10 +158,13 @@ export async function streamReport(
     try {
       current = await page(current.pageInfo.endCursor);
     } catch (error) {
-      const message = error instanceof ExportError ? `${error.code}: ${error.message}` : "the report failed";
-      res.end(format === "csv" ? `# export incomplete: ${message}\r\n` : `${first ? "" : ","}\n${JSON.stringify({ error: message })}\n]\n`);
+      onCut?.(error);
+      // No terminating chunk: the transfer is incomplete for every reader, never a well-formed shorter file.
+      res.destroy();
       return;
     }
   }
-  res.end(format === "csv" ? "" : "\n]\n");
+  if (format === "json") res.write("\n]\n");
+  res.addTrailers({ [EXPORT_STATUS_TRAILER]: "complete" });
+  res.end();
 }

@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { get } from "node:http";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { csvCell } from "../../src/reports/export.js";
 import { publicDevices } from "../../src/simulators/akubela/index.js";
-import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, useStack } from "../helpers/stack.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, startStack, TEST_API_KEYS, useStack, type Stack } from "../helpers/stack.js";
 
 const stack = useStack();
 
@@ -163,5 +164,105 @@ describe("exports over plain GET, streamed page by page, authenticated like the 
     } finally {
       r.family_name = before;
     }
+  });
+});
+
+describe("export failures: refused before the first byte, or cut so no reader takes them for data", () => {
+  // Every page proves the caller's own token again (BEARER_VERIFY_SECONDS=0), so a later page makes a vendor call
+  // of its own; two exports a minute per API key.
+  let strict: Stack;
+  beforeAll(async () => {
+    strict = await startStack({ env: { BEARER_VERIFY_SECONDS: "0", RATE_LIMIT_PER_MINUTE: "2" } });
+  });
+  afterAll(() => strict.close());
+  beforeEach(() => {
+    strict.sim.clearReceived();
+    strict.sim.clearFaults();
+  });
+  const base = () => strict.url.replace(/\/graphql$/, "");
+  const url = (name: string, format: string) => `${base()}/reports/${name}.${format}?projectId=${DEMO_PROJECT_ID}`;
+
+  /** Reads the body chunk by chunk: what arrived, and whether the transfer ended normally. */
+  async function readAll(res: Response): Promise<{ text: string; aborted: boolean }> {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return { text, aborted: false };
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      return { text, aborted: true };
+    }
+  }
+
+  // Proof of the first page passes (a 0 ms latency spec used once), every later proof meets a vendor 503.
+  const failLaterProofs = () => {
+    strict.sim.injectFault({ kind: "latency", latencyMs: 0, command: "get_user_list", where: { page_size: 1 }, times: 1 });
+    strict.sim.injectFault({ kind: "http_error", status: 503, command: "get_user_list", where: { page_size: 1 } });
+  };
+
+  for (const format of ["csv", "json"]) {
+    it(`a vendor failure on a later page aborts the ${format} transfer: no error row, no well-formed shorter file`, async () => {
+      failLaterProofs();
+      const res = await fetch(url("accounts", format), { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } });
+      expect(res.status).toBe(200); // the first page was sent before the second failed
+      expect(res.headers.get("trailer")).toBe("X-Export-Status");
+      const { text, aborted } = await readAll(res);
+      expect(aborted).toBe(true);
+      expect(text).not.toMatch(/incomplete|error/i);
+      if (format === "json") expect(() => JSON.parse(text)).toThrow();
+      else expect(text.startsWith("projectId,accountId,")).toBe(true);
+      // The vendor: first proof answered, the accounts fetched, then the second page's proof failed (and was retried).
+      const proofs = strict.sim.calls("get_user_list").filter((c) => (c.param as { page_size?: number }).page_size === 1);
+      expect(proofs[0]).toMatchObject({ status: 200 });
+      expect(proofs.slice(1).length).toBeGreaterThan(0);
+      expect(proofs.slice(1).every((c) => c.status === 503 && c.fault === "http_error")).toBe(true);
+      expect(strict.logs.some((l) => l.msg === "export cut mid-stream" && l.code === "UPSTREAM_UNAVAILABLE")).toBe(true);
+    });
+  }
+
+  it("a complete export ends normally with the trailer X-Export-Status: complete", async () => {
+    const { text, trailers } = await new Promise<{ text: string; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+      get(url("accounts", "json"), { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ text: body, trailers: res.trailers }));
+        res.on("error", reject);
+      }).on("error", reject);
+    });
+    expect(trailers).toEqual({ "x-export-status": "complete" });
+    expect((JSON.parse(text) as unknown[]).length).toBe(accounts().length);
+  });
+
+  it("the rate limit counts an export once, and refuses the next before the first byte: 429, Retry-After, the one error shape", async () => {
+    const asKey = { "x-api-key": TEST_API_KEYS.admin.key };
+    // Two exports of two pages each within a limit of 2: each export counted once.
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(url("accounts", "csv"), { headers: asKey });
+      expect(res.status).toBe(200);
+      expect(parseCsv(await res.text()).length).toBe(accounts().length + 1);
+    }
+    strict.sim.clearReceived();
+    const refused = await fetch(url("accounts", "csv"), { headers: asKey });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await refused.json()).toEqual({ errors: [{ message: expect.stringContaining("Too many requests"), extensions: { code: "RATE_LIMITED" } }] });
+    expect(strict.sim.received()).toHaveLength(0);
+  });
+
+  it("an unknown report is a 404 in the same error shape, naming the reports; so is an unknown path", async () => {
+    const res = await fetch(`${base()}/reports/nope.csv?projectId=${DEMO_PROJECT_ID}`, { headers: { authorization: `Bearer ${DEMO_AKUBELA_TOKEN}` } });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body).toEqual({ errors: [{ message: expect.stringContaining("/reports/accounts.csv|.json"), extensions: { code: "NOT_FOUND" } }] });
+    const other = await fetch(`${base()}/nowhere`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ errors: [{ extensions: { code: "NOT_FOUND" } }] });
+    expect(strict.sim.received()).toHaveLength(0);
   });
 });

@@ -75,7 +75,7 @@ export class AkubelaClient {
     let text: string;
     try {
       const response = await this.http.post(cmd.endpoint, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: { ...finish.headers, authorization: `Bearer ${token}` },
         json: { command: cmd.command, id, param: cmd.param },
         retry: {
           limit: cmd.kind === "read" ? this.options.readRetries : 0,

@@ -113,7 +113,7 @@ export class AliyunClient {
       let text: string;
       let headers: Record<string, string>;
       try {
-        const response = await this.http.post(req.path.replace(/^\//, ""), { body, headers: signed.headers });
+        const response = await this.http.post(req.path.replace(/^\//, ""), { body, headers: { ...finish.headers, ...signed.headers } });
         status = response.statusCode;
         text = response.body;
         headers = lowerCaseHeaders(response.headers);

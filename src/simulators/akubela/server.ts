@@ -94,6 +94,8 @@ export interface RecordedCommand {
   param: unknown;
   /** The Authorization header as received (kept in memory for tests; masked on the HTTP control route). */
   authorization: string | undefined;
+  /** The W3C `traceparent` header as received (sent when the facade traces). */
+  traceparent?: string;
   /** Epoch milliseconds when the answer was sent (absent when none was). */
   answeredAt?: number;
   /** The HTTP status answered (0 when no answer was sent). */
@@ -221,6 +223,7 @@ export async function startAkubelaSimulator(options: AkubelaSimulatorOptions = {
       id: undefined,
       param: undefined,
       authorization: req.headers.authorization,
+      ...(typeof req.headers.traceparent === "string" ? { traceparent: req.headers.traceparent } : {}),
       status: 0,
       success: undefined,
     };

@@ -51,7 +51,10 @@ export interface RecordedGatewayRequest {
   version?: unknown;
   apiVer?: unknown;
   params?: Record<string, unknown>;
-  /** The request's `x-ca-*`, `content-md5`, `content-type` and `accept` headers (the secret is never sent). */
+  /**
+   * The request's `x-ca-*`, `content-md5`, `content-type` and `accept` headers (the secret is never sent), and the
+   * W3C trace context (`traceparent`, `tracestate`) when the caller traces.
+   */
   headers: Record<string, string>;
   status: number;
   /** The body `code` answered, or the gateway's rejection reason. */
@@ -154,7 +157,7 @@ export async function startAliyunSimulator(options: AliyunSimulatorOptions = {})
       at: Date.now(),
       path,
       headers: Object.fromEntries(
-        Object.entries(headers).filter(([k]) => k.startsWith("x-ca-") || ["content-md5", "content-type", "accept", "date"].includes(k)),
+        Object.entries(headers).filter(([k]) => k.startsWith("x-ca-") || ["content-md5", "content-type", "accept", "date", "traceparent", "tracestate"].includes(k)),
       ),
       status: 0,
     };
