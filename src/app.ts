@@ -17,19 +17,16 @@ import { RedisCache } from "./cache/redis-cache.js";
 import { RedisIdempotencyStore } from "./idempotency/redis-store.js";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency/store.js";
 import { EMPTY_SITE_MAP, loadSiteMap, type SiteMap } from "./site-map.js";
-import {
-  DEMO_ALIYUN_APP_KEY,
-  DEMO_ALIYUN_APP_SECRET,
-  startAliyunSimulator,
-  type AliyunSimulator,
-} from "./simulators/aliyun/index.js";
+// Production loads none of the simulators' code: only their constants (demo credentials, project ids) statically;
+// the simulators themselves are imported on demand, in demo mode (see startApp).
+import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "./simulators/aliyun/constants.js";
+import type { AliyunSimulator } from "./simulators/aliyun/index.js";
 import type { Logger } from "./logger.js";
 import { Metrics } from "./metrics.js";
 import { MemoryEventLog, RedisEventLog, type EventLog } from "./events/log.js";
 import { EventPoller } from "./events/poller.js";
 import { MemoryWebhookStore, RedisWebhookStore, WebhookDispatcher, type WebhookService, type WebhookStore } from "./events/webhooks.js";
 import { randomBytes } from "node:crypto";
-import { startSimulatedResidents } from "./simulators/akubela/activity.js";
 import { createHash } from "node:crypto";
 import { createServer, type GraphServer, type ServerOptions } from "./server.js";
 import {
@@ -40,9 +37,8 @@ import {
   DEMO_OAUTH_CLIENT_SECRET,
   DEMO_PROJECT_ID,
   DEMO_SECOND_PROJECT_ID,
-  startAkubelaSimulator,
-  type AkubelaSimulator,
-} from "./simulators/akubela/index.js";
+} from "./simulators/akubela/constants.js";
+import type { AkubelaSimulator } from "./simulators/akubela/index.js";
 
 export interface App {
   server: GraphServer;
@@ -116,7 +112,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   try {
     let akubelaBaseUrl: string;
     if (config.akubela.target.mode === "simulator") {
-      simulator = await startAkubelaSimulator({ quiet: true, tokenTtlSeconds: config.akubela.simulatorTokenTtlSeconds });
+      simulator = await (await import("./simulators/akubela/index.js")).startAkubelaSimulator({ quiet: true, tokenTtlSeconds: config.akubela.simulatorTokenTtlSeconds });
       akubelaBaseUrl = simulator.url;
       effective = {
         ...effective,
@@ -133,7 +129,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
 
     let aliyun = { baseUrl: config.aliyun.baseUrl, appKey: config.aliyun.appKey, appSecret: config.aliyun.appSecret };
     if (!aliyun.baseUrl) {
-      aliyunSimulator = await startAliyunSimulator({ quiet: true });
+      aliyunSimulator = await (await import("./simulators/aliyun/index.js")).startAliyunSimulator({ quiet: true });
       aliyun = { baseUrl: aliyunSimulator.url, appKey: DEMO_ALIYUN_APP_KEY, appSecret: DEMO_ALIYUN_APP_SECRET };
       logger.info("demo mode: Aliyun gateway simulator started", { simulatorUrl: aliyunSimulator.url });
     }
@@ -263,7 +259,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       poller.start();
     }
     await webhooks?.dispatcher.start();
-    if (simulator && config.events.demoActivity) stopResidents = startSimulatedResidents(() => simulator!.state, 20_000);
+    if (simulator && config.events.demoActivity) stopResidents = (await import("./simulators/akubela/activity.js")).startSimulatedResidents(() => simulator!.state, 20_000);
     return {
       server,
       url,

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { StartupError } from "./startup-error.js";
 import { stopTracing } from "./tracing.js";
-import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/index.js";
+import { DEMO_AKUBELA_TOKEN } from "./simulators/akubela/constants.js";
 
 /** Bootstrap only: `.env`, config, listen, signals. */
 
