@@ -7,6 +7,9 @@
  *   BENCH_LATENCY_MS (vendor latency, default 20)  BENCH_ITERATIONS (default 20)  BENCH_CONCURRENCY (default 8)
  *   BENCH_SCALES (default 100,1000,10000)  BENCH_COALESCE_N (default 20)  BENCH_BUDGETS (default 8,32,64)
  *   BENCH_ONLY (e.g. `coalescing,budgets`: run only those sections and keep the rest of bench/results.json)
+ *   events (issue 17): BENCH_EVENTS_N (injected events for p50/p99, default 20)  BENCH_EVENTS_BUDGET (the latency
+ *   run's EVENTS_POLL_BUDGET_PER_MINUTE, default 6000)  BENCH_EVENTS_RESIDENCES (default 100,1000)
+ *   BENCH_EVENTS_WINDOW_S (poller window per size, default 15)  BENCH_EVENTS_SUBSCRIBERS (idle subscribers, default 1000)
  *
  * Also (issue 16): N concurrent identical requests against the cache at its default TTLs (vendor calls against the
  * distinct calls: coalescing across requests), and the dashboard at several per-tenant budgets (VENDOR_MAX_IN_FLIGHT).
@@ -22,6 +25,8 @@ import { createLogger } from "../src/logger.js";
 import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
 import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
 import { startSimulatorsProcess } from "./support.js";
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import WebSocket from "ws";
 
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 20);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
@@ -29,6 +34,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? "100,1000,10000").split(",").map(Number);
 const COALESCE_N = Number(process.env.BENCH_COALESCE_N ?? 20);
 const BUDGETS = (process.env.BENCH_BUDGETS ?? "8,32,64").split(",").map(Number);
+const EVENTS_N = Number(process.env.BENCH_EVENTS_N ?? 20);
+const EVENTS_BUDGET = Number(process.env.BENCH_EVENTS_BUDGET ?? 6000);
+const EVENTS_RESIDENCES = (process.env.BENCH_EVENTS_RESIDENCES ?? "100,1000").split(",").map(Number);
+const EVENTS_WINDOW_S = Number(process.env.BENCH_EVENTS_WINDOW_S ?? 15);
+const EVENTS_SUBSCRIBERS = Number(process.env.BENCH_EVENTS_SUBSCRIBERS ?? 1000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : undefined;
 const runs = (section: string) => !ONLY || ONLY.has(section);
 /** The per-tenant budget of the main table's runs (the default of VENDOR_MAX_IN_FLIGHT). */
@@ -308,6 +318,109 @@ async function scale(accounts: number): Promise<ScaleRow> {
   }
 }
 
+// ---- events (issue 17) ------------------------------------------------------------------------------------------
+const EVENT_SUB = `subscription($p: ID!, $r: ID) { accessEvents(projectId: $p, residenceId: $r) { eventId kind residenceId occurredAt } }`;
+/** Accounts the seed needs for `residences` residences (above 144 accounts it makes ceil(accounts / 2.5)). */
+const accountsFor = (residences: number) => (residences <= 48 ? 120 : Math.floor(residences * 2.5));
+const waitFor = async (what: string, check: () => boolean, timeoutMs = 60_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+/** The interval the poller's budget allows for `residences` residences: 3 calls each (src/events/poller.ts fairInterval). */
+const fairIntervalMs = (residences: number, perMinute: number, minMs: number, maxMs: number) => Math.min(maxMs, Math.max(minMs, Math.ceil((residences * 3 * 60_000) / perMinute)));
+
+function eventApp(sims: { akubela: string; aliyun: string }, env: Record<string, string>): Promise<App> {
+  return startVariant("default cache", sims, [], { EVENTS_POLL: "true", ...env });
+}
+function wsSubscriber(app: App, variables: Record<string, unknown>, onEvent: (e: Record<string, any>) => void): { ready: Promise<void>; client: WsClient } {
+  let opened!: () => void;
+  const ready = new Promise<void>((r) => (opened = r));
+  const client = createWsClient({ url: app.url.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { "x-api-key": DEMO_API_KEY }, retryAttempts: 0, lazy: false, on: { connected: () => opened() } });
+  client.subscribe({ query: EVENT_SUB, variables }, { next: (m) => m.data && onEvent((m.data as any).accessEvents), error: (e) => process.stderr.write(`bench: subscription error ${JSON.stringify(e)}\n`), complete: () => {} });
+  return { ready, client };
+}
+
+interface EventLatencyRow { events: number; residences: number; budgetPerMinute: number; minIntervalMs: number; maxIntervalMs: number; fairIntervalMs: number; p50Ms: number; p99Ms: number }
+/** Occurrence in the simulator (POST /__sim/events) to a graphql-ws subscriber's message, one event at a time. */
+async function eventLatency(): Promise<EventLatencyRow> {
+  const residences = 48;
+  const sims = await startSimulators(accountsFor(residences));
+  const minMs = 500;
+  const maxMs = 60_000;
+  const app = await eventApp(sims, { EVENTS_POLL_BUDGET_PER_MINUTE: String(EVENTS_BUDGET), EVENTS_POLL_MIN_INTERVAL_MS: String(minMs), EVENTS_POLL_MAX_INTERVAL_MS: String(maxMs) });
+  try {
+    const project = createAkubelaSeed({ accounts: accountsFor(residences) }).projects.get(DEMO_PROJECT_ID)!;
+    const residenceId = [...project.residences.values()][0]!.residence_id;
+    const seen: number[] = [];
+    const sub = wsSubscriber(app, { p: DEMO_PROJECT_ID, r: residenceId }, (e) => { if (process.env.BENCH_DEBUG) process.stderr.write(`event ${JSON.stringify(e)}\n`); if (e.kind === "DOOR_OPENED") seen.push(performance.now()); });
+    await sub.ready;
+    // Events before a residence's first poll are its baseline, not news: wait for a first pass over every residence.
+    await waitFor("the poller's first pass", () => (app.poller?.stats.calls ?? 0) >= residences * 3 + 2);
+    await new Promise((r) => setTimeout(r, 500)); // the subscription is registered on the server
+    const latencies: number[] = [];
+    for (let i = 0; i < EVENTS_N; i++) {
+      const before = seen.length;
+      const t = performance.now();
+      const res = await fetch(`${sims.akubela}/__sim/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "open_door", residenceId, method: "Face" }) });
+      if (!res.ok) throw new Error(`bench: /__sim/events answered ${res.status}`);
+      if (process.env.BENCH_DEBUG) process.stderr.write(`injected ${await res.text()} polls ${app.poller!.stats.calls}\n`);
+      await waitFor("the injected event at the subscriber", () => seen.length > before, Number(process.env.BENCH_EVENTS_TIMEOUT_MS ?? 60_000));
+      latencies.push(seen[before]! - t);
+    }
+    await sub.client.dispose();
+    return { events: EVENTS_N, residences, budgetPerMinute: EVENTS_BUDGET, minIntervalMs: minMs, maxIntervalMs: maxMs, fairIntervalMs: fairIntervalMs(residences, EVENTS_BUDGET, minMs, maxMs), p50Ms: round(quantile(latencies, 0.5)), p99Ms: round(quantile(latencies, 0.99)) };
+  } finally {
+    await app.stop();
+    sims.stop();
+  }
+}
+
+interface PollerRateRow { residences: number; windowS: number; calls: number; callsPerMinute: number; budgetWindowCalls: number; budgetPerMinute: number; fairIntervalMs: number }
+/** The poller at its default budget and intervals for `residences` residences, `EVENTS_WINDOW_S` seconds, per minute. */
+async function pollerRate(residences: number): Promise<PollerRateRow> {
+  const sims = await startSimulators(accountsFor(residences));
+  const app = await eventApp(sims, {});
+  try {
+    const started = app.poller!.stats.calls;
+    await new Promise((r) => setTimeout(r, EVENTS_WINDOW_S * 1000));
+    const calls = app.poller!.stats.calls - started;
+    const c = loadConfig({ AKUBELA_BASE_URL: sims.akubela, AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN, AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID, ALIYUN_BASE_URL: sims.aliyun, ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY, ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET, SITE_MAP: DEMO_SITE_MAP_PATH, API_KEYS_FILE: DEMO_API_KEYS_PATH });
+    const budget = c.events.pollBudgetPerMinute;
+    return { residences, windowS: EVENTS_WINDOW_S, calls, callsPerMinute: round((calls * 60) / EVENTS_WINDOW_S), budgetWindowCalls: app.poller!.callsInLastMinute(), budgetPerMinute: budget, fairIntervalMs: fairIntervalMs(residences, budget, c.events.pollMinIntervalMs, c.events.pollMaxIntervalMs) };
+  } finally {
+    await app.stop();
+    sims.stop();
+  }
+}
+
+interface IdleSubscribersRow { subscribers: number; rssDeltaMB: number; heapDeltaMB: number }
+/** RSS and heap of this process before and after `EVENTS_SUBSCRIBERS` idle graphql-ws subscribers (clients included). */
+async function idleSubscribers(): Promise<IdleSubscribersRow> {
+  const sims = await startSimulators(120);
+  const app = await eventApp(sims, {});
+  const clients: WsClient[] = [];
+  try {
+    gc?.();
+    const before = process.memoryUsage();
+    for (let i = 0; i < EVENTS_SUBSCRIBERS; i += 50) {
+      const batch = Array.from({ length: Math.min(50, EVENTS_SUBSCRIBERS - i) }, () => wsSubscriber(app, { p: DEMO_PROJECT_ID }, () => {}));
+      await Promise.all(batch.map((b) => b.ready));
+      clients.push(...batch.map((b) => b.client));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    gc?.();
+    const after = process.memoryUsage();
+    return { subscribers: EVENTS_SUBSCRIBERS, rssDeltaMB: round((after.rss - before.rss) / 2 ** 20), heapDeltaMB: round((after.heapUsed - before.heapUsed) / 2 ** 20) };
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await app.stop();
+    sims.stop();
+  }
+}
+
 // ---- run -------------------------------------------------------------------------------------------------------
 process.stderr.write(`bench: vendor latency ${LATENCY} ms, ${ITERATIONS} iterations, concurrency ${CONCURRENCY}, scales ${SCALES.join(", ")}${gc ? "" : " (run with --expose-gc for exact memory)"}\n`);
 const sims = await startSimulators(120);
@@ -324,6 +437,12 @@ try {
 }
 const scales: ScaleRow[] = [];
 if (runs("scales")) for (const n of SCALES) scales.push(await scale(n));
+const events: { latency?: EventLatencyRow; poller: PollerRateRow[]; idle?: IdleSubscribersRow } = { poller: [] };
+if (runs("events")) {
+  events.latency = await eventLatency();
+  for (const n of EVENTS_RESIDENCES) events.poller.push(await pollerRate(n));
+  events.idle = await idleSubscribers();
+}
 
 const pad = (v: unknown, n: number) => String(v).padEnd(n);
 const lines = [
@@ -356,14 +475,26 @@ const lines = [
   "project dashboard by size (optimized):",
   `${pad("accounts", 10)}${pad("calls", 8)}${pad("bound", 8)}${pad("seconds", 9)}peak heap MB`,
   ...scales.map((s) => `${pad(s.accounts, 10)}${pad(s.vendorCalls, 8)}${pad(s.lowerBound, 8)}${pad(s.seconds, 9)}${s.peakHeapMB}`),
+  ...(events.latency
+    ? [
+        "",
+        `events: simulator occurrence (POST /__sim/events) to a graphql-ws subscriber, ${events.latency.events} events one at a time, ${events.latency.residences} residences:`,
+        `  p50 ${events.latency.p50Ms} ms, p99 ${events.latency.p99Ms} ms; budget ${events.latency.budgetPerMinute}/min allows a ${events.latency.fairIntervalMs} ms interval (min ${events.latency.minIntervalMs} ms after activity)`,
+        `poller vendor calls at its default budget, ${EVENTS_WINDOW_S} s window per size, extrapolated per minute:`,
+        `  (the budget is a sliding minute: a window shorter than 60 s starts with its burst, so ×60/window overstates; "in budget's minute" is the poller's own count)`,
+        `${pad("residences", 12)}${pad("calls", 8)}${pad("×60/window", 12)}${pad("in budget's minute", 20)}${pad("budget", 8)}interval the budget allows ms`,
+        ...events.poller.map((p) => `${pad(p.residences, 12)}${pad(p.calls, 8)}${pad(p.callsPerMinute, 12)}${pad(p.budgetWindowCalls, 20)}${pad(p.budgetPerMinute, 8)}${p.fairIntervalMs}`),
+        `${events.idle!.subscribers} idle graphql-ws subscribers on one instance (clients in the same process): RSS +${events.idle!.rssDeltaMB} MB, heap +${events.idle!.heapDeltaMB} MB`,
+      ]
+    : []),
 ];
 console.log(lines.join("\n"));
 await mkdir(new URL("../bench/", import.meta.url), { recursive: true });
 const resultsUrl = new URL("../bench/results.json", import.meta.url);
 // With BENCH_ONLY the sections not run keep their last results.
 const previous = ONLY ? (JSON.parse(await readFile(resultsUrl, "utf8").catch(() => "{}")) as Record<string, unknown>) : {};
-const fresh: Record<string, unknown> = { operations: rows, coalescing: coalesced, budgets, scales };
-const sections: Record<string, string> = { operations: "operations", coalescing: "coalescing", budgets: "budgets", scales: "scales" };
+const fresh: Record<string, unknown> = { operations: rows, coalescing: coalesced, budgets, scales, events };
+const sections: Record<string, string> = { operations: "operations", coalescing: "coalescing", budgets: "budgets", scales: "scales", events: "events" };
 const merged = Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k, runs(sections[k]) ? v : previous[k]]));
 await writeFile(
   resultsUrl,
