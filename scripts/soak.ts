@@ -230,10 +230,10 @@ async function runStallScenario() {
   await runFor(Math.min(3000, SECONDS * 200), false);
   keyed.clear();
   await fetch(`${sims.aliyun}/__sim/received`, { method: "DELETE" }); // the warm-up's commands are not counted
-  const phases: Record<"before" | "during" | "after", { ms: number[]; errors: Map<string, number> }> = {
-    before: { ms: [], errors: new Map() },
-    during: { ms: [], errors: new Map() },
-    after: { ms: [], errors: new Map() },
+  const phases: Record<"before" | "during" | "after", { ms: number[]; errors: Map<string, number>; byOp: Map<string, number[]> }> = {
+    before: { ms: [], errors: new Map(), byOp: new Map() },
+    during: { ms: [], errors: new Map(), byOp: new Map() },
+    after: { ms: [], errors: new Map(), byOp: new Map() },
   };
   const t0 = Date.now();
   const stallAt = t0 + SECONDS * 1000;
@@ -244,6 +244,7 @@ async function runStallScenario() {
     const began = endedAt - ms;
     const phase = began < stallAt ? (endedAt < stallAt ? "before" : "during") : began < resumeAt ? "during" : "after";
     phases[phase].ms.push(ms);
+    phases[phase].byOp.set(name, [...(phases[phase].byOp.get(name) ?? []), ms]);
     if (!ok) phases[phase].errors.set(name, (phases[phase].errors.get(name) ?? 0) + 1);
   });
   clearTimeout(stall);
@@ -251,7 +252,13 @@ async function runStallScenario() {
   redisChild!.kill("SIGCONT");
   const pct = (xs: number[], p: number) => +([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0).toFixed(1);
   const summary = Object.fromEntries(
-    Object.entries(phases).map(([k, v]) => [k, { requests: v.ms.length, p50Ms: pct(v.ms, 0.5), p99Ms: pct(v.ms, 0.99), errorsByOperation: Object.fromEntries(v.errors) }]),
+    Object.entries(phases).map(([k, v]) => [k, {
+        requests: v.ms.length,
+        p50Ms: pct(v.ms, 0.5),
+        p99Ms: pct(v.ms, 0.99),
+        errorsByOperation: Object.fromEntries(v.errors),
+        byOperation: Object.fromEntries([...v.byOp].map(([op, ms]) => [op, { requests: ms.length, p50Ms: pct(ms, 0.5), maxMs: pct(ms, 1) }])),
+      }]),
   );
   // What the vendor received for the keyed device, attributed to keys by the request ids the answers carried.
   const received = (await (await fetch(`${sims.aliyun}/__sim/received`)).json()) as { path?: string; id?: string; params?: { iotId?: string } }[];

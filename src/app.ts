@@ -139,7 +139,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     logger.info("cache", { kind: cache.kind });
     idempotency = await startIdempotencyStore(config, logger);
     // The access-event log: a Redis Stream shared by every instance, or an in-process ring without Redis.
-    events = config.redisUrl ? new RedisEventLog(config.redisUrl, config.events, logger) : new MemoryEventLog(config.events);
+    events = config.redisUrl ? new RedisEventLog(config.redisUrl, { ...config.events, commandTimeoutMs: config.cache.redisCommandTimeoutMs }, logger) : new MemoryEventLog(config.events);
     // Webhooks: secrets sealed with WEBHOOK_SECRET_KEY (or TOKEN_ENCRYPTION_KEY) and kept on Redis when configured.
     // Without a key: off in production; elsewhere a key of this process, so endpoints live in this process only.
     const hookKey = config.events.webhooks.secretKey ?? (config.env === "production" ? undefined : randomBytes(32));

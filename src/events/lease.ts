@@ -13,11 +13,20 @@ const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 const FENCED_HSET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]); return 1 else return 0 end`;
 
-export function connectRedis(url: string): Redis | Cluster {
+/** The bound of a background job's command (lease, poller state, webhook store): past it the job's tick fails and retries. */
+export const BACKGROUND_COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * A connection for the event jobs. `commandTimeoutMs` bounds each command (a stalled Redis — SIGSTOPped, swapping —
+ * keeps its socket open and answers nothing; without a bound, whatever awaits the command waits as long as the
+ * stall). `"blocking"` only for a connection that blocks on purpose (`XREAD BLOCK`).
+ */
+export function connectRedis(url: string, commandTimeoutMs: number | "blocking" = BACKGROUND_COMMAND_TIMEOUT_MS): Redis | Cluster {
   const parsed = parseRedisUrl(url);
+  const timeout = commandTimeoutMs === "blocking" ? {} : { commandTimeout: commandTimeoutMs };
   const client = parsed.cluster
-    ? new Cluster(parsed.nodes, { redisOptions: { ...(parsed.password ? { password: parsed.password } : {}) } })
-    : new Redis(parsed.url, { maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(100 * n, 2000) });
+    ? new Cluster(parsed.nodes, { redisOptions: { ...timeout, ...(parsed.password ? { password: parsed.password } : {}) } })
+    : new Redis(parsed.url, { ...timeout, maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(100 * n, 2000) });
   client.on("error", () => {});
   return client;
 }

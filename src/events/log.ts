@@ -5,6 +5,7 @@
  * window, so two pollers, a restart or a replayed history never store an event twice.
  */
 import type { Cluster, Redis } from "ioredis";
+import { Breaker } from "../cache/breaker.js";
 import { connectRedis as connect } from "./lease.js";
 import type { Logger } from "../logger.js";
 import { compareCursors, type AccessEventData, type LoggedAccessEvent } from "./model.js";
@@ -16,12 +17,25 @@ export interface EventLogOptions {
   maxEntries: number;
 }
 
+/** Redis only: the bound of one command of the log's command connection, ms (a stalled Redis fails it, fast). */
+export interface RedisEventLogOptions extends EventLogOptions {
+  commandTimeoutMs: number;
+  /** Events waiting for a Redis that did not take them, at most (past it the oldest are dropped, logged). */
+  backlogMax?: number;
+}
+
 export type EventListener = (events: LoggedAccessEvent[]) => void;
 
 export interface EventLog {
   readonly kind: "redis" | "memory";
   /** Appends the events not seen before (by `eventId`); answers those appended, with their cursors, in order. */
   append(events: AccessEventData[]): Promise<LoggedAccessEvent[]>;
+  /**
+   * Appends, or — when the log does not take them now (Redis down or stalled) — keeps them and appends them when it
+   * does, in order. Never waits on a stalled Redis longer than one command's bound; what a mutation publishes is
+   * thus not lost to a short outage, and the mutation's answer is not held by it.
+   */
+  publish(events: AccessEventData[]): Promise<void>;
   /** Up to `count` events after `after` (exclusive; null: from the oldest kept), oldest first. */
   read(after: string | null, count: number): Promise<LoggedAccessEvent[]>;
   /** The cursor of the newest event, or `0-0` when the log is empty. */
@@ -66,18 +80,84 @@ export class RedisEventLog implements EventLog {
   private readonly listeners = new Set<EventListener>();
   private closed = false;
   private tailing?: Promise<void>;
+  /** Opens after consecutive timeouts of the command connection; appends then go to the backlog at once. */
+  readonly breaker: Breaker;
+  /** Published events Redis did not take yet, oldest first (appends are deduplicated, so a retry is harmless). */
+  private backlog: AccessEventData[] = [];
+  private flushing: NodeJS.Timeout | undefined;
+  /** Events dropped from a full backlog (for tests and operators). */
+  dropped = 0;
 
   constructor(
     url: string,
-    private readonly options: EventLogOptions,
+    private readonly options: RedisEventLogOptions,
     private readonly logger: Logger,
   ) {
-    this.client = connect(url);
-    this.tail = connect(url);
+    this.client = connect(url, options.commandTimeoutMs);
+    this.tail = connect(url, "blocking");
+    this.breaker = new Breaker({
+      probe: () => this.client.ping(),
+      onChange: (open) =>
+        open
+          ? logger.warn("event log breaker open: Redis does not answer in time; published events wait in this process until it does")
+          : logger.info("event log breaker closed: Redis answers again"),
+    });
+  }
+
+  /** Events waiting in this process for Redis. */
+  get waiting(): number {
+    return this.backlog.length;
+  }
+
+  async publish(events: AccessEventData[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.backlog.length === 0) {
+      try {
+        await this.append(events);
+        return;
+      } catch (error) {
+        this.logger.warn("access events kept to publish later: Redis did not take them", { events: events.length, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    // Behind earlier ones still waiting, so the log keeps the order they happened in.
+    this.backlog.push(...events);
+    const max = this.options.backlogMax ?? 10_000;
+    if (this.backlog.length > max) {
+      const drop = this.backlog.length - max;
+      this.backlog.splice(0, drop);
+      this.dropped += drop;
+      this.logger.error("access events dropped: Redis has not taken them and the backlog is full", { dropped: drop, backlogMax: max });
+    }
+    this.flushing ??= setInterval(() => void this.flush(), 500);
+    this.flushing.unref();
+  }
+
+  private flushBusy = false;
+  private async flush(): Promise<void> {
+    if (this.flushBusy || this.breaker.isOpen) return;
+    this.flushBusy = true;
+    try {
+      while (this.backlog.length > 0) {
+        const batch = this.backlog.slice(0, 200);
+        await this.append(batch);
+        this.backlog.splice(0, batch.length);
+      }
+      clearInterval(this.flushing);
+      this.flushing = undefined;
+      this.logger.info("access events kept during a Redis outage published");
+    } catch {
+      // still not taken: the next tick tries again
+    } finally {
+      this.flushBusy = false;
+    }
   }
 
   async append(events: AccessEventData[]): Promise<LoggedAccessEvent[]> {
     if (events.length === 0) return [];
+    return this.breaker.run(() => this.appendNow(events));
+  }
+
+  private async appendNow(events: AccessEventData[]): Promise<LoggedAccessEvent[]> {
     const minId = String(Math.max(0, Date.now() - this.options.retentionMs));
     const args = events.flatMap((e) => [e.eventId, JSON.stringify(e)]);
     const out = (await this.client.eval(APPEND_SCRIPT, 2, STREAM_KEY, DEDUP_PREFIX, minId, String(this.options.retentionMs), String(this.options.maxEntries), ...args)) as string[];
@@ -88,12 +168,12 @@ export class RedisEventLog implements EventLog {
   }
 
   async read(after: string | null, count: number): Promise<LoggedAccessEvent[]> {
-    const rows = (await this.client.xrange(STREAM_KEY, after ? `(${after}` : "-", "+", "COUNT", count)) as [string, string[]][];
+    const rows = (await this.breaker.run(() => this.client.xrange(STREAM_KEY, after ? `(${after}` : "-", "+", "COUNT", count))) as [string, string[]][];
     return rows.flatMap(([id, fields]) => toEvent(id, fields) ?? []);
   }
 
   async head(): Promise<string> {
-    const rows = (await this.client.xrevrange(STREAM_KEY, "+", "-", "COUNT", 1)) as [string, string[]][];
+    const rows = (await this.breaker.run(() => this.client.xrevrange(STREAM_KEY, "+", "-", "COUNT", 1))) as [string, string[]][];
     return rows[0]?.[0] ?? "0-0";
   }
 
@@ -125,6 +205,12 @@ export class RedisEventLog implements EventLog {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.breaker.stop();
+    if (this.flushing) clearInterval(this.flushing);
+    if (this.backlog.length > 0) {
+      await this.flush();
+      if (this.backlog.length > 0) this.logger.error("access events not published at shutdown: Redis did not take them", { events: this.backlog.length });
+    }
     this.tail.disconnect();
     await this.tailing?.catch(() => {});
     await this.client.quit().catch(() => this.client.disconnect());
@@ -174,6 +260,10 @@ export class MemoryEventLog implements EventLog {
     this.prune();
     if (appended.length > 0) for (const l of this.listeners) l(appended);
     return appended;
+  }
+
+  async publish(events: AccessEventData[]): Promise<void> {
+    await this.append(events);
   }
 
   async read(after: string | null, count: number): Promise<LoggedAccessEvent[]> {

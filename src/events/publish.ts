@@ -135,7 +135,7 @@ export const PublishesAccessEvent: MiddlewareFn<GraphContext> = async ({ args, c
     detail: field === "doorOpen" ? String(payload!.outcome) : field === "keepOpenSet" ? `keepOpen=${input.keepOpen === true}` : field,
   }));
   try {
-    await context.events.append(events);
+    await context.events.publish(events);
   } catch (error) {
     context.logger.warn("access event not published", { mutation: field, error: error instanceof Error ? error.message : String(error) });
   }

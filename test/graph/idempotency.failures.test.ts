@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { toGlobalId } from "../../src/lib/global-id.js";
 import type { RedisCache } from "../../src/cache/redis-cache.js";
 import type { RedisIdempotencyStore } from "../../src/idempotency/redis-store.js";
+import type { RedisEventLog } from "../../src/events/log.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 import { graphql, PROD_API_KEY, spawnService, startProductionVendors, until, type ProductionVendors, type ServiceProcess } from "../helpers/service.js";
 import { DEMO_PROJECT_ID, readyz, resetStacks, startStack, TEST_API_KEYS, type Stack } from "../helpers/stack.js";
@@ -170,6 +171,37 @@ describe("with Redis: idempotency fails closed", () => {
     expect(first.errors).toBeUndefined();
     expect(again.data).toEqual(first.data);
     expect(c.sent(a)).toBe(1);
+  });
+  it("Redis stalled (SIGSTOP): writes without a key are not held by it; their access events wait in the process and reach the log after", async () => {
+    const device = toGlobalId("AliyunAccessControlDevice", [...a.aliyun.state.devices.keys()][0]);
+    const log = a.app.events as RedisEventLog;
+    const logged = async () => (await log.read(null, 10_000)).filter((e) => e.vendorEventType === "doorOpen").length;
+    const before = await logged();
+    redis.pause();
+    const ids: string[] = [];
+    try {
+      // Each answer arrives while Redis still answers nothing: awaited here with Redis stopped, a write that waited
+      // on it would never answer (the test's timeout), instead of failing one bounded command and going on.
+      for (let i = 0; i < 5; i++) {
+        const res = await a.gql(OPEN, { input: { device } });
+        expect(res.errors).toBeUndefined();
+        expect(res.data.doorOpen.outcome).toBe("OPENED");
+        ids.push(res.data.doorOpen.vendorRequestId);
+      }
+      // The first append failed its bounded command; the later ones queued behind it without trying Redis again.
+      expect(log.waiting).toBe(5);
+      expect(a.aliyun.calls("/cloud/thing/service/invoke").length).toBe(5);
+    } finally {
+      redis.resume();
+    }
+    // Nothing lost: the five openings are in the shared log once each, in the order they happened.
+    await until("the kept events to be published", async () => log.waiting === 0 && (await logged()) === before + 5);
+    expect(log.dropped).toBe(0);
+    const events = (await log.read(null, 10_000)).filter((e) => e.vendorEventType === "doorOpen").slice(-5);
+    expect(events.map((e) => e.detail)).toEqual(Array(5).fill("OPENED"));
+    // And the other instance, reading the same Stream, sees them too.
+    expect((await (b.app.events as RedisEventLog).read(null, 10_000)).filter((e) => e.vendorEventType === "doorOpen").length).toBe(before + 5);
+    expect(new Set(ids).size).toBe(5);
   });
 });
 
