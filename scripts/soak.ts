@@ -284,6 +284,9 @@ async function runStallScenario() {
     unattributedVendorCommands: unattributed,
     doorsOpenedTwice,
     cacheBreakerOpened: breaker?.opened ?? 0,
+    idempotencyBreakerOpened: (app.idempotency as { breaker?: { opened: number } }).breaker?.opened ?? 0,
+    eventLogBreakerOpened: (app.events as { breaker?: { opened: number } }).breaker?.opened ?? 0,
+    accessEventsDropped: (app.events as { dropped?: number }).dropped ?? 0,
   };
   console.log(JSON.stringify(result, null, 2));
   const line = (k: "before" | "during" | "after") => {
