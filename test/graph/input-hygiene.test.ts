@@ -159,6 +159,11 @@ const urls: [string, string][] = [
   ["https://[fe80::1]/a.xlsx", "must be on a public host"],
   ["https://[fd00::5]/a.xlsx", "must be on a public host"],
   ["https://[::ffff:127.0.0.1]/a.xlsx", "must be on a public host"],
+  // Judged, like webhook URLs, by the IPv4 address an IPv6 one carries: IPv4-compatible, NAT64 and 6to4 too.
+  ["https://[::7f00:1]/a.xlsx", "must be on a public host"],
+  ["https://[64:ff9b::a9fe:a9fe]/a.xlsx", "must be on a public host"],
+  ["https://[2002:a00:1::1]/a.xlsx", "must be on a public host"],
+  ["https://[fec0::1]/a.xlsx", "must be on a public host"],
 ];
 const fileUrls: Case[] = [
   ...urls.map(([url, message]): Case => ({ name: `accountsImport ${url}`, mutation: "accountsImport", type: "FileImportInput", input: () => fileImport(url), field: "input.fileUrl", code: "INVALID", message: `input.fileUrl ${message}`, partial: true })),
@@ -202,5 +207,14 @@ describe("what stays accepted", () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.accountsImport.userErrors).toEqual([]);
     expect(stack.sim.calls("import_user_info").map((c) => c.param)).toEqual([{ project_id: DEMO_PROJECT_ID, file_name: "residents.xlsx", file_url: "https://files.example.org:8443/residents.xlsx?sig=abc" }]);
+  });
+
+  it("an import from the IPv4-mapped IPv6 form of a public IPv4 address is sent to the vendor as given", async () => {
+    // 11.22.33.44 mapped: judged as the IPv4 address it carries (public), as webhook URLs are.
+    const url = "https://[::ffff:11.22.33.44]/residents.xlsx";
+    const res = await stack.gql(`mutation($input: FileImportInput!) { accountsImport(input: $input) { userErrors { code } taskId } }`, { input: fileImport(url) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.accountsImport.userErrors).toEqual([]);
+    expect(stack.sim.calls("import_user_info").map((c) => c.param)).toEqual([{ project_id: DEMO_PROJECT_ID, file_name: "residents.xlsx", file_url: url }]);
   });
 });

@@ -1,8 +1,9 @@
 import { Directive, Field, ObjectType } from "type-graphql";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import { isVendorRejection } from "../../datasources/base.js";
 import type { UpstreamError } from "../../errors.js";
 import { fromGlobalId, type NodeTypeName } from "../../lib/global-id.js";
+import { nonPublicAddress } from "../../lib/public-address.js";
 
 /**
  * A problem the caller can fix, answered in a mutation payload (house style, "Errors": the first tier). Input
@@ -49,22 +50,14 @@ const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 /** Whitespace and characters that render as nothing (zero-width, joiners, marks, fillers, soft hyphen, BOM). */
 const INVISIBLE = /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0]/gu;
 
-/** Addresses a vendor must not be sent to fetch from: loopback, private, link-local, CGNAT, multicast, reserved. */
-const NOT_PUBLIC = new BlockList();
-for (const [net, bits] of [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
-  ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 3],
-] as const) NOT_PUBLIC.addSubnet(net, bits, "ipv4");
-for (const [net, bits] of [
-  ["::", 127], ["::ffff:0:0", 96], ["64:ff9b::", 96], ["100::", 64], ["2001:db8::", 32], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8],
-] as const) NOT_PUBLIC.addSubnet(net, bits, "ipv6");
 /** Names that resolve inside a network by convention (RFC 6761 / 6762 / 8375 and common private zones). */
 const PRIVATE_NAME = /(^|\.)(localhost|local|localdomain|internal|intranet|lan|home\.arpa|corp)$/i;
 
 /**
- * Why a URL a vendor will download from is not a public https URL, or null when it is. Judged from the URL alone
- * (the WHATWG parser has already turned `0x7f.1` or `2130706433` into `127.0.0.1`); a public name that resolves
- * to a private address is the vendor's network to guard, since the vendor, not the facade, fetches it.
+ * Why a URL a vendor will download from is not a public https URL, or null when it is. Judged from the URL alone:
+ * an IP literal by {@link nonPublicAddress}, the classifier webhooks use too (the WHATWG parser has already turned
+ * `0x7f.1` or `2130706433` into `127.0.0.1`); a public name that resolves to a private address is the vendor's
+ * network to guard, since the vendor, not the facade, fetches it.
  */
 export function notPublicHttps(u: URL): string | null {
   if (u.protocol !== "https:") return "must be an https URL";
@@ -72,8 +65,9 @@ export function notPublicHttps(u: URL): string | null {
   const host = u.hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
   const family = isIP(host);
   if (family === 4 || family === 6) {
-    // IPv4-mapped IPv6 (`[::ffff:127.0.0.1]`, which the parser writes `[::ffff:7f00:1]`) is refused as a whole.
-    return NOT_PUBLIC.check(host, family === 4 ? "ipv4" : "ipv6") ? "must be on a public host (not a loopback, private or link-local address)" : null;
+    // The webhooks' classifier: an IPv6 address carrying an IPv4 one (`[::ffff:127.0.0.1]`, which the parser
+    // writes `[::ffff:7f00:1]`; NAT64, 6to4) is judged by the IPv4 address it carries.
+    return nonPublicAddress(host) ? "must be on a public host (not a loopback, private or link-local address)" : null;
   }
   if (!host.includes(".") || PRIVATE_NAME.test(host)) return "must be on a public host (a fully qualified public name)";
   return null;
