@@ -17,6 +17,14 @@ const SIZES = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
  */
 export const KNOWN_OPERATIONS = ["AccessEvents", "AccountCredentials", "BrowseProject", "GrantCard", "OpenDoor", "ResidenceDoors"] as const;
 
+/** A `collect` hook that, at each scrape, replaces a metric's values with what `read` answers now. */
+function scraped<M extends { reset(): void }>(read: () => { labels: Labels; value: number }[], put: (metric: M, labels: Labels, value: number) => void) {
+  return function (this: M) {
+    this.reset();
+    for (const { labels, value } of read()) put(this, labels, value);
+  };
+}
+
 /** The service's metrics. One registry per server. */
 export class Metrics {
   readonly registry = new Registry();
@@ -32,34 +40,22 @@ export class Metrics {
     this.operations = new Set([...KNOWN_OPERATIONS, ...(options.operations ?? [])]);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requestDuration = new Histogram({
-      name: "graphql_request_duration_seconds",
-      help: "GraphQL requests by operation name (known names; the rest `other`) and outcome.",
-      labelNames: ["operation", "outcome"],
-      buckets: SECONDS,
-      registers,
-    });
+    // Durations all share the SECONDS buckets and this registry.
+    const seconds = <L extends string>(name: string, help: string, labelNames: L[]) => new Histogram<L>({ name, help, labelNames, buckets: SECONDS, registers });
+    this.requestDuration = seconds("graphql_request_duration_seconds", "GraphQL requests by operation name (known names; the rest `other`) and outcome.", ["operation", "outcome"]);
     this.vendorCalls = new Counter({
       name: "vendor_calls_total",
       help: "Vendor calls by vendor, command (Akubela command or Aliyun path) and outcome.",
       labelNames: ["vendor", "command", "outcome"],
       registers,
     });
-    this.vendorCallDuration = new Histogram({
-      name: "vendor_call_duration_seconds",
-      help: "Vendor call durations (all attempts) by vendor and command.",
-      labelNames: ["vendor", "command"],
-      buckets: SECONDS,
-      registers,
-    });
+    this.vendorCallDuration = seconds("vendor_call_duration_seconds", "Vendor call durations (all attempts) by vendor and command.", ["vendor", "command"]);
     this.loaderBatchSize = new Histogram({ name: "dataloader_batch_size", help: "Keys per DataLoader batch, by loader.", labelNames: ["loader"], buckets: SIZES, registers });
-    this.vendorBudgetWait = new Histogram({
-      name: "vendor_budget_wait_seconds",
-      help: "How long vendor calls waited for the tenant's vendor budget (VENDOR_MAX_IN_FLIGHT, VENDOR_MAX_PER_SECOND), by vendor and kind (read, write).",
-      labelNames: ["vendor", "kind"],
-      buckets: SECONDS,
-      registers,
-    });
+    this.vendorBudgetWait = seconds(
+      "vendor_budget_wait_seconds",
+      "How long vendor calls waited for the tenant's vendor budget (VENDOR_MAX_IN_FLIGHT, VENDOR_MAX_PER_SECOND), by vendor and kind (read, write).",
+      ["vendor", "kind"],
+    );
     this.webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook delivery attempts by outcome (delivered: a 2xx; failed: anything else).", labelNames: ["outcome"], registers });
   }
 
@@ -71,30 +67,12 @@ export class Metrics {
 
   /** Adds a counter whose values are read at scrape time (the cache's hits, misses, errors). */
   collect(name: string, help: string, labelName: string, read: () => { labels: Labels; value: number }[]): void {
-    new Counter({
-      name,
-      help,
-      labelNames: [labelName],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { labels, value } of read()) this.inc(labels, value);
-      },
-    });
+    new Counter({ name, help, labelNames: [labelName], registers: [this.registry], collect: scraped(read, (m, labels, value) => m.inc(labels, value)) });
   }
 
   /** Adds a gauge whose values are read at scrape time (the vendor budgets' queue lengths). */
   gauge(name: string, help: string, labelName: string, read: () => { labels: Labels; value: number }[]): void {
-    new Gauge({
-      name,
-      help,
-      labelNames: [labelName],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { labels, value } of read()) this.set(labels, value);
-      },
-    });
+    new Gauge({ name, help, labelNames: [labelName], registers: [this.registry], collect: scraped(read, (m, labels, value) => m.set(labels, value)) });
   }
 
   get contentType(): string {
