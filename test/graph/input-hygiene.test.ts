@@ -121,6 +121,15 @@ const duplicates: Case[] = [
     code: "DUPLICATE",
   },
   {
+    name: "the same device twice for a legacy QR grant",
+    mutation: "qrCodeGrant",
+    type: "QrCodeGrantInput",
+    input: () => ({ person: PERSON(), devices: [D(), D(1), D()], expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+    field: "input.devices.2",
+    code: "DUPLICATE",
+    message: "input.devices.2 duplicates input.devices.0",
+  },
+  {
     name: "the same MAC twice, written two ways",
     mutation: "devicePermissionCheck",
     type: "DevicePermissionCheckInput",

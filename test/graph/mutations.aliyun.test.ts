@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../../src/lib/global-id.js";
-import { cardKey } from "../../src/simulators/aliyun/index.js";
-import { DEMO_PROJECT_ID, mutate as mutateWith, useStack } from "../helpers/stack.js";
+import { cardKey, createAliyunSeed, demoSiteMap } from "../../src/simulators/aliyun/index.js";
+import { DEMO_PROJECT_ID, mutate as mutateWith, startStack, useStack } from "../helpers/stack.js";
 
 const stack = useStack();
 
@@ -164,22 +164,30 @@ describe("QR codes, passwords, keep-open", () => {
   });
 
   it("qrCodeGrant → the legacy /entrance/paas/perm/qrcode/generate, split 500 devices a call", async () => {
-    const identityId = [...stack.aliyun.state.persons.keys()][0];
-    const devices = Array.from({ length: 600 }, (_, i) => iotIds()[i % 6]);
-    const effective = new Date(Date.now() + 3600_000);
-    const expires = new Date(effective.getTime() + 12 * 3600_000);
-    const payload = await mutate(`mutation($input: QrCodeGrantInput!) { qrCodeGrant(input: $input) { ${QR} } }`, {
-      person: PERSON(identityId),
-      devices: devices.map(D),
-      effectiveAt: effective.toISOString(),
-      expiresAt: expires.toISOString(),
-    });
-    expect(payload.userErrors).toEqual([]);
-    expect(payload.qrCodes).toHaveLength(2);
-    const sent = calls("/entrance/paas/perm/qrcode/generate");
-    expect(sent.map((c) => (c.params!.iotIds as string[]).length)).toEqual([500, 100]);
-    expect(sent[0].params).toMatchObject({ identityId, effectiveTime: gw(effective.toISOString()), expiryTime: gw(expires.toISOString()) });
-    expect(stack.aliyun.state.qrPermissions.get(`${payload.qrCodes[1]}|${devices[599]}`)?.identityId).toBe(identityId);
+    // 600 distinct devices (a device twice is refused): a stack whose gateway and site map have that many.
+    const big = await startStack({ aliyun: { seed: { devices: 600 } }, siteMap: demoSiteMap(createAliyunSeed({ devices: 600 })) });
+    try {
+      const identityId = [...big.aliyun.state.persons.keys()][0];
+      const devices = [...big.aliyun.state.devices.keys()];
+      expect(devices).toHaveLength(600);
+      const effective = new Date(Date.now() + 3600_000);
+      const expires = new Date(effective.getTime() + 12 * 3600_000);
+      const payload = await mutateWith(big, `mutation($input: QrCodeGrantInput!) { qrCodeGrant(input: $input) { ${QR} } }`, {
+        person: PERSON(identityId),
+        devices: devices.map(D),
+        effectiveAt: effective.toISOString(),
+        expiresAt: expires.toISOString(),
+      });
+      expect(payload.userErrors).toEqual([]);
+      expect(payload.qrCodes).toHaveLength(2);
+      expect(payload.devices).toEqual(devices.map(D));
+      const sent = big.aliyun.calls("/entrance/paas/perm/qrcode/generate");
+      expect(sent.map((c) => c.params!.iotIds)).toEqual([devices.slice(0, 500), devices.slice(500)]);
+      expect(sent[0].params).toMatchObject({ identityId, effectiveTime: gw(effective.toISOString()), expiryTime: gw(expires.toISOString()) });
+      expect(big.aliyun.state.qrPermissions.get(`${payload.qrCodes[1]}|${devices[599]}`)?.identityId).toBe(identityId);
+    } finally {
+      await big.close();
+    }
   });
 
   it("doorPasswordsSet → /entrance/paas/perm/passwd/modify, 100 a call, identityId inside each password", async () => {

@@ -439,8 +439,9 @@ export class AliyunMutationResolver {
   async qrCodeGrant(@Arg("input", () => QrCodeGrantInput, { description: "The person, devices and validity." }) input: QrCodeGrantInput, @Ctx() ctx: GraphContext): Promise<QrCodePayload> {
     const check = new InputErrors();
     const person = this.person(check, input.person, "input.person");
-    // Repeats are let through here: the legacy call is cut 500 devices a code, and the gateway accepts a device twice.
     const iotIds = (check.items(input.devices, "input.devices", 5000) ?? []).map((d, i) => this.device(check, d, `input.devices.${i}`) ?? "");
+    // A device twice would be sent twice (in one code or, past 500, in two) and `devices` could not say which.
+    check.unique(iotIds, (d) => d || null, (i) => `input.devices.${i}`);
     const now = Date.now();
     const effective = input.effectiveAt ?? new Date(now);
     if (input.effectiveAt && input.effectiveAt.getTime() < now - 60_000) check.add("input.effectiveAt", "input.effectiveAt must not be in the past");
