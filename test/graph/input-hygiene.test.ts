@@ -17,6 +17,8 @@ const A = () => toGlobalId("Account", DEMO_PROJECT_ID, account().residence_id, a
 const P = () => toGlobalId("Project", DEMO_PROJECT_ID);
 const D = (n = 0) => toGlobalId("AliyunAccessControlDevice", [...stack.aliyun.state.devices.keys()][n]);
 const PERSON = () => toGlobalId("AliyunPerson", [...stack.aliyun.state.persons.keys()][0]);
+/** The Aliyun person the demo site map links `A()` to (identityId = account_id, the default link). */
+const PERSON_OF_A = () => toGlobalId("AliyunPerson", account().account_id);
 const PAST = "2020-01-01T00:00:00Z";
 const EARLIER = "2019-12-31T00:00:00Z";
 const FUTURE = "2099-01-01T00:00:00Z";
@@ -102,6 +104,33 @@ const duplicates: Case[] = [
     field: "input.permissions.2",
     code: "DUPLICATE",
     message: "input.permissions.2 duplicates input.permissions.0",
+  },
+  {
+    name: "the same card permission twice, the person once as an account and once as its Aliyun person",
+    mutation: "cardPermissionsGrant",
+    type: "CardPermissionsInput",
+    input: () => ({ permissions: [card({ person: A() }), card({ person: PERSON_OF_A() })] }),
+    field: "input.permissions.1",
+    code: "DUPLICATE",
+    message: "input.permissions.1 duplicates input.permissions.0",
+  },
+  {
+    name: "the same card revocation twice, the person once as an Aliyun person and once as its account",
+    mutation: "cardPermissionsRevoke",
+    type: "CardPermissionsInput",
+    input: () => ({ permissions: [card({ person: PERSON_OF_A() }), card({ person: A() })] }),
+    field: "input.permissions.1",
+    code: "DUPLICATE",
+    message: "input.permissions.1 duplicates input.permissions.0",
+  },
+  {
+    name: "the same door password slot twice, the person once as an account and once as its Aliyun person",
+    mutation: "doorPasswordsSet",
+    type: "DoorPasswordsSetInput",
+    input: () => ({ passwords: [password({ person: A() }), password({ person: PERSON_OF_A(), password: "135790" })] }),
+    field: "input.passwords.1",
+    code: "DUPLICATE",
+    message: "input.passwords.1 duplicates input.passwords.0",
   },
   {
     name: "the same door password slot twice",

@@ -10,6 +10,7 @@ import { attempt, idKey, InputErrors, MutationPayload, type UserError } from "..
 import { DateTimeScalar } from "../common/scalars.js";
 import { AliyunPerson } from "./aliyun.type.js";
 import { RequiresScope } from "../../auth/scope.js";
+import type { SiteMap } from "../../site-map.js";
 
 export enum QrScanScope {
   SHARE = "SHARE",
@@ -241,11 +242,17 @@ export class DoorPasswordsPayload extends BatchPayload {
   calls!: number;
 }
 
-/** One record of a batch as person, device and its own key (card id, password slot), the IDs compared decoded. */
-function permissionKey(person: string, device: string, own: string | undefined): string | null {
+/**
+ * One record of a batch as person, device and its own key (card id, password slot), the IDs compared decoded. The
+ * person is compared as the gateway's identityId: an `Account` ID by the identityId the site map links it to, so
+ * an account and the `AliyunPerson` ID of its person are the same person (no vendor call needed to tell).
+ */
+function permissionKey(siteMap: SiteMap, person: string, device: string, own: string | undefined): string | null {
   const p = fromGlobalId(person ?? "");
   const d = fromGlobalId(device ?? "");
-  return p && d && own ? `${idKey(p)}|${idKey(d)}|${own}` : null;
+  if (!p || !d || !own) return null;
+  const identityId = p.type === "Account" ? siteMap.identityIdOf(p.parts[2] ?? "") : p.type === "AliyunPerson" ? p.parts[0] : idKey(p);
+  return `${identityId}|${idKey(d)}|${own}`;
 }
 
 
@@ -315,7 +322,7 @@ export class AliyunMutationResolver {
     return { userErrors: done.ok ? [] : done.errors, person: null };
   }
 
-  private checkPermissions(input: CardPermissionsInput, grant: boolean): { check: InputErrors; grants: CardGrant[] } {
+  private checkPermissions(input: CardPermissionsInput, grant: boolean, siteMap: SiteMap): { check: InputErrors; grants: CardGrant[] } {
     const check = new InputErrors();
     const list = check.items(input.permissions, "input.permissions", 10_000) ?? [];
     const grants = list.flatMap((p, i) => {
@@ -326,8 +333,9 @@ export class AliyunMutationResolver {
       if (grant) check.notPast(p.expiresAt, `${at}.expiresAt`);
       return person && iotId && cardId ? [{ person, iotId, cardId, expiresAt: p.expiresAt }] : [];
     });
-    // The same person, device and card twice: the gateway would apply one and the payload could not say which.
-    check.unique(list, (p) => permissionKey(p.person, p.device, p.cardId?.trim()), (i) => `input.permissions.${i}`);
+    // The same person (an account or its AliyunPerson ID), device and card twice: the gateway would apply one and
+    // the payload could not say which.
+    check.unique(list, (p) => permissionKey(siteMap, p.person, p.device, p.cardId?.trim()), (i) => `input.permissions.${i}`);
     return { check, grants };
   }
 
@@ -344,7 +352,7 @@ export class AliyunMutationResolver {
     @Ctx() ctx: GraphContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<CardPermissionsPayload> {
-    const { check, grants } = this.checkPermissions(input, true);
+    const { check, grants } = this.checkPermissions(input, true, ctx.aliyun.siteMap);
     if (!check.ok) return nothingSent(check.errors);
     const prior = priorAttempt<CardPermissionsPayload & BatchPrior>(ctx, info);
     return cardsPayload(await ctx.aliyun.grantCards(grants, prior), prior);
@@ -362,7 +370,7 @@ export class AliyunMutationResolver {
     @Ctx() ctx: GraphContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<CardPermissionsPayload> {
-    const { check, grants } = this.checkPermissions(input, false);
+    const { check, grants } = this.checkPermissions(input, false, ctx.aliyun.siteMap);
     if (!check.ok) return nothingSent(check.errors);
     const prior = priorAttempt<CardPermissionsPayload & BatchPrior>(ctx, info);
     return cardsPayload(await ctx.aliyun.revokeCards(grants, prior), prior);
@@ -479,7 +487,7 @@ export class AliyunMutationResolver {
       check.notPast(p.expiresAt, `${at}.expiresAt`);
       return person && iotId ? [{ person, iotId, number: p.number, password: p.password, expiresAt: p.expiresAt }] : [];
     });
-    check.unique(list, (p) => permissionKey(p.person, p.device, String(p.number)), (i) => `input.passwords.${i}`);
+    check.unique(list, (p) => permissionKey(ctx.aliyun.siteMap, p.person, p.device, String(p.number)), (i) => `input.passwords.${i}`);
     if (!check.ok) return emptyBatch(check.errors);
     const prior = priorAttempt<DoorPasswordsPayload & BatchPrior>(ctx, info);
     return batchPayload(await ctx.aliyun.setPasswords(passwords, prior), prior);
