@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ConcurrencyLimit } from "../../src/lib/concurrency.js";
 import { expectGlobalId, fromGlobalId, toGlobalId } from "../../src/lib/global-id.js";
 import { stableStringify } from "../../src/lib/stable-stringify.js";
 import { formatVendorDateTime, parseVendorDateTime, parseVendorTimeOfDay } from "../../src/lib/time.js";
@@ -40,25 +39,6 @@ describe("vendor times", () => {
 
   it("write dates back in the vendor's format", () => {
     expect(formatVendorDateTime(new Date("2020-03-12T13:32:43Z"))).toBe("2020-03-12 13:32:43");
-  });
-});
-
-describe("ConcurrencyLimit", () => {
-  it("never runs more than its limit at once and runs everything", async () => {
-    const limit = new ConcurrencyLimit(3);
-    let peak = 0;
-    const done = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        limit.run(async () => {
-          peak = Math.max(peak, limit.running);
-          await new Promise((r) => setTimeout(r, 2));
-          return i;
-        }),
-      ),
-    );
-    expect(peak).toBe(3);
-    expect(done).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(limit.running).toBe(0);
   });
 });
 
