@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import type { Sealer } from "../lib/sealed.js";
 import type { Logger } from "../logger.js";
 import type { Cache } from "./cache.js";
 
@@ -53,6 +54,11 @@ export interface ReadOptions {
    * number a write cannot know. The entry is valid only while the group's generation is the one it was fetched under.
    */
   group?: string;
+  /**
+   * The value holds secrets (PIN and card numbers): kept in process memory as is, in a shared store (Redis) only
+   * sealed with TOKEN_ENCRYPTION_KEY (AES-256-GCM, bound to its key), and not kept there at all without that key.
+   */
+  secret?: boolean;
 }
 
 /** Where a key's write version lives (bumped by every invalidation; see {@link ReadThrough}). */
@@ -88,10 +94,30 @@ export class ReadThrough {
     readonly cache: Cache,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly sealer?: Sealer,
   ) {}
+
+  /** Whether values holding secrets may be kept: in process memory, or sealed in a shared store. */
+  get holdsSecrets(): boolean {
+    return this.cache.kind === "memory" || this.sealer !== undefined;
+  }
+
+  private encode(key: string, entry: Entry, secret: boolean | undefined): string {
+    const text = JSON.stringify(entry);
+    return secret && this.cache.kind !== "memory" ? this.sealer!.seal(text, key) : text;
+  }
+
+  private decode(key: string, raw: string | undefined, secret: boolean | undefined): Entry | undefined {
+    if (raw === undefined) return undefined;
+    if (!secret || this.cache.kind === "memory") return parse(raw);
+    const text = this.sealer!.open(raw, key);
+    return text === undefined ? undefined : parse(text);
+  }
 
   async read<T>(key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
     const group = options.group;
+    // A secret value with nowhere safe to keep it: straight to the vendor (reads in flight are still joined above).
+    if (options.secret && !this.holdsSecrets) return fetch();
     if (options.bypass) {
       this.counters.bypassed++;
       const generation = group === undefined ? undefined : ((await this.cache.get(generationKey(group))) ?? null);
@@ -105,7 +131,7 @@ export class ReadThrough {
       raw = value;
       generation = gen ?? null;
     }
-    let entry = raw === undefined ? undefined : parse(raw);
+    let entry = this.decode(key, raw, options.secret);
     // An entry of an older generation of its group was invalidated with the group.
     if (entry && group !== undefined && entry.g !== generation) entry = undefined;
     if (entry) {
@@ -135,7 +161,7 @@ export class ReadThrough {
         const before = await this.cache.get(versionKey(key));
         const value = await fetch();
         const entry: Entry = generation === undefined ? { t: this.now(), v: value } : { t: this.now(), v: value, g: generation };
-        await this.cache.set(key, JSON.stringify(entry), options.ttlMs + options.staleMs);
+        await this.cache.set(key, this.encode(key, entry, options.secret), options.ttlMs + options.staleMs);
         if ((await this.cache.get(versionKey(key))) !== before) {
           // A write since the fetch began: its answer may be from before the write, so it does not stay cached.
           await this.cache.delete(key);

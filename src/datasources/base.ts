@@ -92,9 +92,10 @@ export abstract class VendorDataSource<R extends VendorRequest> {
 
   /**
    * Where the shared cache keeps this read's answer and for how long; `undefined`: not kept. `staleMs` overrides
-   * CACHE_STALE_SECONDS (0: never served past its TTL); `group` is invalidated as a whole by {@link invalidateGroups}.
+   * CACHE_STALE_SECONDS (0: never served past its TTL); `group` is invalidated as a whole by {@link invalidateGroups};
+   * `secret`: the value holds PIN or card numbers (sealed in Redis, see ReadOptions.secret).
    */
-  protected abstract sharedCache(request: R): { key: string; ttlMs: number; staleMs?: number; group?: string } | undefined;
+  protected abstract sharedCache(request: R): { key: string; ttlMs: number; staleMs?: number; group?: string; secret?: boolean } | undefined;
 
   /** Called by {@link forget}: drop the vendor's own per-request lists. */
   protected abstract forgetLists(): void;
@@ -161,7 +162,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     const cache = this.base.cache;
     const kept = cache ? this.sharedCache(request) : undefined;
     if (!cache || !kept || !kept.ttlMs) return send();
-    return cache.readThrough.read(kept.key, { ttlMs: kept.ttlMs, staleMs: kept.staleMs ?? cache.staleMs, bypass, group: kept.group }, send);
+    return cache.readThrough.read(kept.key, { ttlMs: kept.ttlMs, staleMs: kept.staleMs ?? cache.staleMs, bypass, group: kept.group, secret: kept.secret }, send);
   }
 
   /** One write: sent once, never retried; this request's answers are dropped whatever the outcome. */

@@ -19,6 +19,8 @@ const LONG = {
   CACHE_MEMBERSHIP_TTL_SECONDS: "300",
   CACHE_PERSON_TTL_SECONDS: "300",
   CACHE_DEVICE_LIST_TTL_SECONDS: "300",
+  // Access info and card permissions hold PIN and card numbers: Redis keeps them only sealed with this key.
+  TOKEN_ENCRYPTION_KEY: "c".repeat(64),
 };
 /** The short-lived reads at 1 s (the membership index and persons as in LONG): what the vendor changes shows after it. */
 const SHORT = { ...LONG, CACHE_USER_LIST_TTL_SECONDS: "1", CACHE_ACCESS_INFO_TTL_SECONDS: "1", CACHE_CARD_PERMISSIONS_TTL_SECONDS: "1" };
@@ -103,14 +105,38 @@ describe("user lists and access info cached in a Redis shared by two instances",
     expect(vendorReceived(a)).toEqual([]);
   });
 
-  it("cache keys name ids, never a PIN or card number", async () => {
+  it("cache keys name ids, never a PIN or card number, and Redis holds those numbers only sealed", async () => {
     const v = someAccount(a);
     await read(a, ACCOUNT, v);
-    const keys = (await redis.cli("--scan")).split("\n").join(" ");
+    const keyList = (await redis.cli("--scan")).trim().split("\n");
+    const keys = keyList.join(" ");
     expect(keys).toContain("get_user_access_info");
-    for (const pin of v.account.pin_codes) expect(keys).not.toContain(pin.number);
-    for (const card of v.account.rf_cards) expect(keys).not.toContain(card.number);
-    for (const c of a.aliyun.state.cards.values()) if (c.identityId === v.a) expect(keys).not.toContain(c.cardId);
+    const cards = [...a.aliyun.state.cards.values()].filter((c) => c.identityId === v.a).map((c) => c.cardId);
+    const secrets = [...v.account.pin_codes.map((p) => p.number), ...v.account.rf_cards.map((c) => c.number), ...cards];
+    expect(secrets.length).toBeGreaterThan(0);
+    const values = (await Promise.all(keyList.filter((k) => !k.includes("#")).map((k) => redis.cli("GET", k)))).join(" ");
+    for (const secret of secrets) {
+      expect(keys).not.toContain(secret);
+      expect(values).not.toContain(secret);
+    }
+  });
+
+  it("without TOKEN_ENCRYPTION_KEY, Redis never holds access info: each read asks the vendor", async () => {
+    const { TOKEN_ENCRYPTION_KEY: _key, ...unsealed } = LONG;
+    const plain = await startStack({ env: { REDIS_URL: redis.url, ...unsealed }, shareSimulatorsWith: a });
+    try {
+      const v = someAccount(a);
+      const first = await read(plain, ACCOUNT, v);
+      expect(await read(plain, ACCOUNT, v)).toEqual(first);
+      const access = `get_user_access_info ${JSON.stringify({ project_id: v.p, residence_id: v.r, account_id: v.a })}`;
+      expect(vendorReceived(a).filter((c) => c === access)).toHaveLength(2);
+      // The user list (no secrets) was kept: its pages were read once.
+      const pages = vendorReceived(a).filter((c) => c.startsWith("get_user_list "));
+      expect(new Set(pages).size).toBe(pages.length);
+      expect((await redis.cli("--scan")).includes("get_user_access_info")).toBe(false);
+    } finally {
+      await plain.close();
+    }
   });
 
   it("a PIN created on one instance: the other's next read fetches that account's access info fresh and shows it", async () => {

@@ -112,7 +112,8 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
     const group = GROUP_OF[cmd.command];
     const projectId = (cmd.param as { project_id?: unknown } | null)?.project_id;
     if (!group || typeof projectId !== "string") return { key, ttlMs };
-    return { key, ttlMs, staleMs: 0, group: akubelaCacheGroup(scope, group, projectId) };
+    // Access info holds PIN and RF card numbers: sealed in a shared cache (see ReadOptions.secret).
+    return { key, ttlMs, staleMs: 0, group: akubelaCacheGroup(scope, group, projectId), ...(group === "access" ? { secret: true } : {}) };
   }
 
   /**
