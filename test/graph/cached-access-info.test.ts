@@ -204,6 +204,28 @@ describe("user lists and access info cached in a Redis shared by two instances",
     expect(received.some((c) => c.startsWith("get_user_access_info ") || c.startsWith("get_user_list "))).toBe(false);
   });
 
+  it("an account deleted on one instance: the other no longer lists it, and no longer answers its cached access info", async () => {
+    const v = someAccount(a);
+    await read(b, ACCOUNT, v);
+    const before = await read(b, ACCOUNTS, { p: v.p });
+    expect(before.project.accounts.nodes.some((n: any) => n.accountId === v.a)).toBe(true);
+
+    const deleted = await a.gql(`mutation($input: AccountsDeleteInput!) { accountsDelete(input: $input) { userErrors { code } deletedIds } }`, {
+      input: { ids: [toGlobalId("Account", v.p, v.r, v.a)] },
+    });
+    expect(deleted.data.accountsDelete.userErrors).toEqual([]);
+    clearReceived(a);
+
+    const after = await read(b, ACCOUNTS, { p: v.p });
+    expect(after.project.accounts.totalCount).toBe(before.project.accounts.totalCount - 1);
+    expect(after.project.accounts.nodes.some((n: any) => n.accountId === v.a)).toBe(false);
+    expect(vendorReceived(a).some((c) => c.startsWith("get_user_list "))).toBe(true);
+    // The account's cached access info is not answered: the fresh user list no longer places it in the project.
+    const gone = await b.gql(ACCOUNT, v);
+    expect(gone.data?.account ?? null).toBeNull();
+    expect(vendorReceived(a).some((c) => c.startsWith("get_user_access_info "))).toBe(false);
+  });
+
   it("per-caller checks still run on cached values: another project's key, or the account under another project, is refused", async () => {
     const v = someAccount(a);
     await read(a, ACCOUNT, v);
