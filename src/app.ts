@@ -215,7 +215,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
         onCall: onVendorCall,
       }),
       siteMap,
-      readThrough: new ReadThrough(cache, logger),
+      readThrough: new ReadThrough(cache, logger, Date.now, config.tokenEncryptionKey ? createSealer(config.tokenEncryptionKey) : undefined),
       budgets: new VendorBudgets(config.vendorBudget, (vendor, kind, waitedMs) => metrics.vendorBudgetWait.observe({ vendor, kind }, waitedMs / 1000)),
       flights: new InFlightReads(),
       knownTokens: new KnownGoodTokens(config.auth.bearerVerifyMs),

@@ -74,6 +74,15 @@ export interface Config {
     /** TTL of an Aliyun keep-open state (`/entrance/paas/keepopen/get`), ms. */
     keepOpenTtlMs: number;
     /**
+     * TTL of a project's user-list pages and accounts (`get_user_list`, `get_user_info`), ms; never served past it.
+     * This facade's account writes drop them on every instance; changes made elsewhere show within it. 0: not cached.
+     */
+    userListTtlMs: number;
+    /** TTL of an account's access info (`get_user_access_info`: PIN codes, RF cards, faces, floors), ms; as above. */
+    accessInfoTtlMs: number;
+    /** TTL of Aliyun card permissions (`/entrance/paas/user/perm/query`, `/entrance/paas/device/perm/query`), ms; as above. */
+    cardPermissionsTtlMs: number;
+    /**
      * How long a project's membership index (its residences and accounts, from `get_user_list`; its visitor keys)
      * is shared across requests, ms; a lookup that misses refreshes it once from the vendor. 0: built per request.
      */
@@ -293,6 +302,9 @@ export function loadConfig(env: Env = process.env): Config {
       deviceListTtlMs: read.int("CACHE_DEVICE_LIST_TTL_SECONDS", 300, 0, 86_400) * 1000,
       personTtlMs: read.int("CACHE_PERSON_TTL_SECONDS", 300, 0, 86_400) * 1000,
       keepOpenTtlMs: read.int("CACHE_KEEP_OPEN_TTL_SECONDS", 15, 0, 3_600) * 1000,
+      userListTtlMs: read.int("CACHE_USER_LIST_TTL_SECONDS", 30, 0, 3_600) * 1000,
+      accessInfoTtlMs: read.int("CACHE_ACCESS_INFO_TTL_SECONDS", 30, 0, 3_600) * 1000,
+      cardPermissionsTtlMs: read.int("CACHE_CARD_PERMISSIONS_TTL_SECONDS", 30, 0, 3_600) * 1000,
       membershipTtlMs: read.int("CACHE_MEMBERSHIP_TTL_SECONDS", 300, 0, 86_400) * 1000,
       staleMs: read.int("CACHE_STALE_SECONDS", 60, 0, 86_400) * 1000,
       redisCommandTimeoutMs: read.int("REDIS_COMMAND_TIMEOUT_MS", 250, 10, 10_000),

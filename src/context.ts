@@ -6,7 +6,7 @@ import type { Cache } from "./cache/cache.js";
 import type { InFlightReads, ReadThrough } from "./cache/read-through.js";
 import { OperationBudget } from "./datasources/base.js";
 import type { VendorBudgets } from "./datasources/budget.js";
-import { AKUBELA_CACHED_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
+import { AKUBELA_ACCESS_INFO_COMMAND, AKUBELA_CACHED_COMMANDS, AKUBELA_USER_LIST_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
 import type { AliyunClient } from "./datasources/aliyun/client.js";
 import { AliyunDataSource } from "./datasources/aliyun/datasource.js";
 import { ProjectGuard, type ProjectGrant } from "./datasources/guard.js";
@@ -106,7 +106,11 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
   const akubela = new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
     ...common,
     pageSize: deps.config.akubela.pageSize,
-    ttlMs: Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
+    ttlMs: {
+      ...Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
+      ...Object.fromEntries(AKUBELA_USER_LIST_COMMANDS.map((c) => [c, cache.userListTtlMs])),
+      [AKUBELA_ACCESS_INFO_COMMAND]: cache.accessInfoTtlMs,
+    },
     membershipTtlMs: cache.membershipTtlMs,
   });
   return {
@@ -127,7 +131,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
       gatewayAllowed: caller.kind === "api-key",
       timeZone: deps.config.aliyun.timeZone,
       scope: deps.aliyunCacheScope,
-      ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs },
+      ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs, userPermQuery: cache.cardPermissionsTtlMs, devicePermQuery: cache.cardPermissionsTtlMs },
       // Persons are linked to Akubela accounts: their project is the account's, as its project's user list says.
       accounts: akubela,
     }),

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import type { Sealer } from "../lib/sealed.js";
 import type { Logger } from "../logger.js";
 import type { Cache } from "./cache.js";
 
@@ -38,6 +39,8 @@ interface Entry {
   /** When the value was fetched (epoch ms). */
   t: number;
   v: unknown;
+  /** The generation of the entry's group when it was fetched (`null`: none yet); absent for ungrouped keys. */
+  g?: string | null;
 }
 
 export interface ReadOptions {
@@ -46,12 +49,24 @@ export interface ReadOptions {
   staleMs: number;
   /** Skip the cached value (the fresh one is still stored). */
   bypass?: boolean;
+  /**
+   * A group of keys invalidated together ({@link ReadThrough.invalidateGroups}): a project's user-list pages, whose
+   * number a write cannot know. The entry is valid only while the group's generation is the one it was fetched under.
+   */
+  group?: string;
+  /**
+   * The value holds secrets (PIN and card numbers): kept in process memory as is, in a shared store (Redis) only
+   * sealed with TOKEN_ENCRYPTION_KEY (AES-256-GCM, bound to its key), and not kept there at all without that key.
+   */
+  secret?: boolean;
 }
 
 /** Where a key's write version lives (bumped by every invalidation; see {@link ReadThrough}). */
 const versionKey = (key: string) => `${key}#ver`;
 /** How long a version counter lives: longer than any read can take, so a read never sees it vanish and reappear. */
 const VERSION_WINDOW_MS = 24 * 3600 * 1000;
+/** Where a group's generation lives (bumped by {@link ReadThrough.invalidateGroups}). */
+const generationKey = (group: string) => `${group}#gen`;
 
 /**
  * Read-through over a {@link Cache}, shared by all requests of an instance:
@@ -66,6 +81,10 @@ const VERSION_WINDOW_MS = 24 * 3600 * 1000;
  *   store or the fetch's check sees the bump, so a read started before a write (on any instance sharing the cache)
  *   cannot leave the old value behind the write's invalidation. Fetches of the key in flight on this instance are
  *   forgotten, so a read after the write does not join one started before it.
+ * - **Group invalidation**: a grouped key's entry carries the generation of its group it was fetched under, read
+ *   with the value (one round trip); bumping the generation makes every entry of the group a miss at once on every
+ *   instance sharing the cache, and an answer fetched before the bump is stored under the old generation, so it is
+ *   never served after it. Reads in flight under the old generation are not joined by reads after the bump.
  */
 export class ReadThrough {
   private readonly inFlight = new Map<string, Promise<unknown>>();
@@ -75,31 +94,62 @@ export class ReadThrough {
     readonly cache: Cache,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly sealer?: Sealer,
   ) {}
 
+  /** Whether values holding secrets may be kept: in process memory, or sealed in a shared store. */
+  get holdsSecrets(): boolean {
+    return this.cache.kind === "memory" || this.sealer !== undefined;
+  }
+
+  private encode(key: string, entry: Entry, secret: boolean | undefined): string {
+    const text = JSON.stringify(entry);
+    return secret && this.cache.kind !== "memory" ? this.sealer!.seal(text, key) : text;
+  }
+
+  private decode(key: string, raw: string | undefined, secret: boolean | undefined): Entry | undefined {
+    if (raw === undefined) return undefined;
+    if (!secret || this.cache.kind === "memory") return parse(raw);
+    const text = this.sealer!.open(raw, key);
+    return text === undefined ? undefined : parse(text);
+  }
+
   async read<T>(key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
+    const group = options.group;
+    // A secret value with nowhere safe to keep it: straight to the vendor (reads in flight are still joined above).
+    if (options.secret && !this.holdsSecrets) return fetch();
     if (options.bypass) {
       this.counters.bypassed++;
-      return this.refresh(`${key}#bypass`, key, options, fetch);
+      const generation = group === undefined ? undefined : ((await this.cache.get(generationKey(group))) ?? null);
+      return this.refresh(`${key}#bypass${flightTag(generation)}`, key, options, fetch, generation);
     }
-    const raw = await this.cache.get(key);
-    const entry = raw === undefined ? undefined : parse(raw);
+    let raw: string | undefined;
+    let generation: string | null | undefined;
+    if (group === undefined) raw = await this.cache.get(key);
+    else {
+      const [value, gen] = await Promise.all([this.cache.get(key), this.cache.get(generationKey(group))]);
+      raw = value;
+      generation = gen ?? null;
+    }
+    let entry = this.decode(key, raw, options.secret);
+    // An entry of an older generation of its group was invalidated with the group.
+    if (entry && group !== undefined && entry.g !== generation) entry = undefined;
     if (entry) {
       const age = this.now() - entry.t;
       if (age <= options.ttlMs) return entry.v as T;
       if (age <= options.ttlMs + options.staleMs) {
         this.counters.stale++;
-        this.refresh(key, key, options, fetch).catch((error: unknown) =>
+        this.refresh(`${key}${flightTag(generation)}`, key, options, fetch, generation).catch((error: unknown) =>
           this.logger.warn("background refresh failed; the stale value stays until it expires", { key: redactKey(key), error: String(error) }),
         );
         return entry.v as T;
       }
     }
-    return this.refresh(key, key, options, fetch);
+    return this.refresh(`${key}${flightTag(generation)}`, key, options, fetch, generation);
   }
 
   /** Fetches once per key however many ask at the same time, and stores the result. */
-  private refresh<T>(flightKey: string, key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
+  private refresh<T>(flightKey: string, key: string, options: ReadOptions, fetch: () => Promise<T>, generation?: string | null): Promise<T> {
     const running = this.inFlight.get(flightKey);
     if (running) {
       this.counters.joined++;
@@ -110,7 +160,8 @@ export class ReadThrough {
       try {
         const before = await this.cache.get(versionKey(key));
         const value = await fetch();
-        await this.cache.set(key, JSON.stringify({ t: this.now(), v: value } satisfies Entry), options.ttlMs + options.staleMs);
+        const entry: Entry = generation === undefined ? { t: this.now(), v: value } : { t: this.now(), v: value, g: generation };
+        await this.cache.set(key, this.encode(key, entry, options.secret), options.ttlMs + options.staleMs);
         if ((await this.cache.get(versionKey(key))) !== before) {
           // A write since the fetch began: its answer may be from before the write, so it does not stay cached.
           await this.cache.delete(key);
@@ -124,11 +175,19 @@ export class ReadThrough {
     return promise;
   }
 
+  /**
+   * After a write that changes a whole group (a project's user list): bumps each group's generation, so every
+   * entry of it is a miss on every instance from now on, and answers fetched before are never served.
+   */
+  async invalidateGroups(...groups: string[]): Promise<void> {
+    await Promise.all(groups.map((group) => this.cache.increment(generationKey(group), VERSION_WINDOW_MS)));
+  }
+
   /** After a write: bumps each key's version (so a fetch begun earlier does not keep its answer), then deletes it. */
   async invalidate(...keys: string[]): Promise<void> {
-    for (const key of keys) {
-      this.inFlight.delete(key);
-      this.inFlight.delete(`${key}#bypass`);
+    for (const flightKey of this.inFlight.keys()) {
+      // Ungrouped keys fly under their own name; grouped ones under `key@generation` (see flightTag).
+      if (keys.some((key) => flightKey === key || flightKey.startsWith(`${key}#bypass`) || flightKey.startsWith(`${key}@`))) this.inFlight.delete(flightKey);
     }
     await Promise.all(keys.map((key) => this.cache.increment(versionKey(key), VERSION_WINDOW_MS)));
     await this.cache.delete(...keys);
@@ -138,6 +197,9 @@ export class ReadThrough {
     return { kind: this.cache.kind, ready: this.cache.ready(), ...this.cache.stats(), ...this.counters };
   }
 }
+
+/** What a grouped read's in-flight key adds: the generation it fetches under. */
+const flightTag = (generation: string | null | undefined) => (generation === undefined ? "" : `@${generation ?? "-"}`);
 
 function parse(raw: string): Entry | undefined {
   try {

@@ -42,6 +42,11 @@ export interface VendorDataSourceOptions {
 /** A vendor request: a read (deduplicated, maybe cached, retried by the client) or a write (never). */
 export interface VendorRequest {
   kind: "read" | "write";
+  /**
+   * A read that must come from the vendor, past the shared cache (its answer is still stored): a membership index
+   * rebuilt because a lookup missed. Part of the read's identity within the request.
+   */
+  fresh?: boolean;
 }
 
 /**
@@ -67,7 +72,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     this.reads = new DataLoader(
       (requests) => {
         base.onBatch?.(loaderName, requests.length);
-        return Promise.all(requests.map((r) => this.fetch(r).catch((error: unknown) => toError(error))));
+        return Promise.all(requests.map((r) => (r.fresh ? this.fetch(r, true) : this.fetch(r)).catch((error: unknown) => toError(error))));
       },
       { cacheKeyFn: (r) => this.loaderKey(r), ...this.naiveLoader() },
     );
@@ -85,8 +90,12 @@ export abstract class VendorDataSource<R extends VendorRequest> {
    */
   protected abstract tenantScope(): string;
 
-  /** Where the shared cache keeps this read's answer and for how long; `undefined`: not kept. */
-  protected abstract sharedCache(request: R): { key: string; ttlMs: number } | undefined;
+  /**
+   * Where the shared cache keeps this read's answer and for how long; `undefined`: not kept. `staleMs` overrides
+   * CACHE_STALE_SECONDS (0: never served past its TTL); `group` is invalidated as a whole by {@link invalidateGroups};
+   * `secret`: the value holds PIN or card numbers (sealed in Redis, see ReadOptions.secret).
+   */
+  protected abstract sharedCache(request: R): { key: string; ttlMs: number; staleMs?: number; group?: string; secret?: boolean } | undefined;
 
   /** Called by {@link forget}: drop the vendor's own per-request lists. */
   protected abstract forgetLists(): void;
@@ -153,7 +162,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     const cache = this.base.cache;
     const kept = cache ? this.sharedCache(request) : undefined;
     if (!cache || !kept || !kept.ttlMs) return send();
-    return cache.readThrough.read(kept.key, { ttlMs: kept.ttlMs, staleMs: cache.staleMs, bypass }, send);
+    return cache.readThrough.read(kept.key, { ttlMs: kept.ttlMs, staleMs: kept.staleMs ?? cache.staleMs, bypass, group: kept.group, secret: kept.secret }, send);
   }
 
   /** One write: sent once, never retried; this request's answers are dropped whatever the outcome. */
@@ -169,6 +178,11 @@ export abstract class VendorDataSource<R extends VendorRequest> {
   /** Removes shared-cache entries a write made stale. */
   protected async invalidate(...keys: string[]): Promise<void> {
     await this.base.cache?.readThrough.invalidate(...keys);
+  }
+
+  /** Makes whole groups of shared-cache entries stale (on every instance sharing the cache). */
+  protected async invalidateGroups(...groups: string[]): Promise<void> {
+    await this.base.cache?.readThrough.invalidateGroups(...groups);
   }
 
   /** Drops every answer this request holds (after a write). */

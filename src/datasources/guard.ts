@@ -67,13 +67,18 @@ export class MembershipIndex<T> {
       /** 0: never shared across requests (each request builds its own from the vendor). */
       ttlMs: number;
       staleMs: number;
+      /**
+       * Whether a build not asked to be fresh may read cached vendor data (the user list's pages): then a lookup that
+       * misses on it builds once more from the vendor, as it does over a shared index.
+       */
+      sourcesCached?: boolean;
       /** The shared-cache key of an index (tenant-scoped by the data source). */
       cacheKey: (name: string) => string;
     },
   ) {}
 
   /** `find` over the index named `name`; when it misses on a cached index, once more over a fresh one. */
-  async lookup<R>(name: string, build: () => Promise<T>, find: (index: T) => R | undefined): Promise<R | undefined> {
+  async lookup<R>(name: string, build: (fresh: boolean) => Promise<T>, find: (index: T) => R | undefined): Promise<R | undefined> {
     let index = await this.get(name, build, false);
     let found = find(index.value);
     if (found === undefined && !index.fresh) {
@@ -88,7 +93,7 @@ export class MembershipIndex<T> {
     this.memo.clear();
   }
 
-  private get(name: string, build: () => Promise<T>, refresh: boolean): Promise<{ value: T; fresh: boolean }> {
+  private get(name: string, build: (fresh: boolean) => Promise<T>, refresh: boolean): Promise<{ value: T; fresh: boolean }> {
     const memoKey = `${refresh ? "fresh" : "any"}|${name}`;
     let got = this.memo.get(memoKey);
     if (!got) {
@@ -100,13 +105,15 @@ export class MembershipIndex<T> {
     return got;
   }
 
-  private async load(name: string, build: () => Promise<T>, refresh: boolean): Promise<{ value: T; fresh: boolean }> {
+  private async load(name: string, build: (fresh: boolean) => Promise<T>, refresh: boolean): Promise<{ value: T; fresh: boolean }> {
     const { readThrough, ttlMs, staleMs } = this.options;
-    if (!readThrough || ttlMs <= 0) return { value: await build(), fresh: true };
+    // Built from what the vendor answered just now, unless its sources may be cached and a fresh build was not asked.
+    const builtFresh = refresh || !this.options.sourcesCached;
+    if (!readThrough || ttlMs <= 0) return { value: await build(refresh), fresh: builtFresh };
     let fresh = false;
     const value = await readThrough.read(this.options.cacheKey(name), { ttlMs, staleMs, bypass: refresh }, async () => {
-      fresh = true;
-      return build();
+      fresh = builtFresh;
+      return build(refresh);
     });
     return { value, fresh };
   }

@@ -42,6 +42,45 @@ describe("ReadThrough", () => {
     expect(await cache.read("bad", options, async () => "ok")).toBe("ok");
   });
 
+  it("group invalidation: every entry of the group is a miss after the bump, and a fetch begun before it is not kept", async () => {
+    const cache = new ReadThrough(new MemoryCache(), logger);
+    const grouped = { ttlMs: 60_000, staleMs: 0, group: "g" };
+    let n = 0;
+    expect(await cache.read("page1", grouped, async () => `p1-${++n}`)).toBe("p1-1");
+    expect(await cache.read("page2", grouped, async () => `p2-${++n}`)).toBe("p2-2");
+    expect(await cache.read("page1", grouped, async () => "unused")).toBe("p1-1");
+    // A fetch held across the bump: it answers its caller, but what it stores carries the old generation.
+    let release!: () => void;
+    const held = cache.read("page3", grouped, () => new Promise<string>((r) => (release = () => r("p3-old"))));
+    await new Promise((r) => setTimeout(r, 0));
+    await cache.invalidateGroups("g");
+    release();
+    expect(await held).toBe("p3-old");
+    expect(await cache.read("page1", grouped, async () => "p1-new")).toBe("p1-new");
+    expect(await cache.read("page2", grouped, async () => "p2-new")).toBe("p2-new");
+    expect(await cache.read("page3", grouped, async () => "p3-new")).toBe("p3-new");
+    // Another group, and ungrouped keys, are untouched.
+    expect(await cache.read("other", { ...grouped, group: "h" }, async () => "h1")).toBe("h1");
+    await cache.invalidateGroups("g");
+    expect(await cache.read("other", { ...grouped, group: "h" }, async () => "unused")).toBe("h1");
+  });
+
+  it("a secret value is kept in process memory, but never in a shared store without a sealing key", async () => {
+    const memory = new ReadThrough(new MemoryCache(), logger);
+    let n = 0;
+    const secret = { ttlMs: 60_000, staleMs: 0, secret: true };
+    expect(await memory.read("s", secret, async () => ++n)).toBe(1);
+    expect(await memory.read("s", secret, async () => ++n)).toBe(1);
+    // A store that is not process memory (its kind says so) and no sealer: every read fetches, nothing is stored.
+    const shared = new MemoryCache();
+    const sets: string[] = [];
+    const store = Object.assign(Object.create(shared) as MemoryCache, { kind: "redis", set: async (key: string) => void sets.push(key) });
+    const unsealed = new ReadThrough(store, logger);
+    expect(await unsealed.read("s", secret, async () => ++n)).toBe(2);
+    expect(await unsealed.read("s", secret, async () => ++n)).toBe(3);
+    expect(sets).toEqual([]);
+  });
+
   it("fails open on a Redis that is not there: a miss, the value from the vendor, errors counted, no wait", async () => {
     const redis = new RedisCache(`redis://127.0.0.1:${await freePort()}`, { commandTimeoutMs: 100, logger });
     try {

@@ -111,6 +111,9 @@ export async function startStack(
     CACHE_PERSON_TTL_SECONDS: "0",
     CACHE_KEEP_OPEN_TTL_SECONDS: "0",
     CACHE_MEMBERSHIP_TTL_SECONDS: "0",
+    CACHE_USER_LIST_TTL_SECONDS: "0",
+    CACHE_ACCESS_INFO_TTL_SECONDS: "0",
+    CACHE_CARD_PERMISSIONS_TTL_SECONDS: "0",
     // The event poller calls the simulator on its own: only the event tests (test/events) turn it on.
     EVENTS_POLL: "false",
     ...options.env,

@@ -18,6 +18,8 @@ export interface AkubelaCommand {
   kind: CommandKind;
   /** The command `id` to send (default: a fresh one); given by callers that report it, e.g. a door opening. */
   id?: string;
+  /** A read sent past the shared cache (see VendorRequest.fresh); never sent to the vendor. */
+  fresh?: boolean;
 }
 
 export type { VendorCallEvent };

@@ -12,7 +12,7 @@ import type { AccountRecord, AkuvoxDeviceRecord, ProjectRecord } from "./model.j
 export interface AkubelaDataSourceOptions extends VendorDataSourceOptions {
   /** `page_size` of the paged commands. */
   pageSize: number;
-  /** How long each cacheable command's answer lives in the shared cache, ms. */
+  /** How long each cacheable command's answer lives in the shared cache, ms (see {@link AKUBELA_CACHED_COMMANDS}). */
   ttlMs: Partial<Record<string, number>>;
   /** How long a project's membership index (residences and accounts, visitor keys) is shared, ms; 0: per request. */
   membershipTtlMs: number;
@@ -21,12 +21,32 @@ export interface AkubelaDataSourceOptions extends VendorDataSourceOptions {
 /** Akubela reads worth caching across requests: the device lists (they change rarely and are asked constantly). */
 export const AKUBELA_CACHED_COMMANDS = ["get_akuvox_device_list", "get_visitor_temp_key_device_list"] as const;
 
+/**
+ * The user-list reads (002 获取用户列表 `get_user_list` pages, 獲取用戶信息 `get_user_info`), cached for
+ * CACHE_USER_LIST_TTL_SECONDS in the project's `users` group: every account write of the facade bumps the group.
+ */
+export const AKUBELA_USER_LIST_COMMANDS = ["get_user_list", "get_user_info"] as const;
+/**
+ * An account's access info (002 獲取用戶權限信息 `get_user_access_info`: PIN codes, RF cards, faces, access groups,
+ * floors), cached for CACHE_ACCESS_INFO_TTL_SECONDS per account in the project's `access` group: a credential or
+ * floor write drops the account's entry, an import or an account deletion the whole group.
+ */
+export const AKUBELA_ACCESS_INFO_COMMAND = "get_user_access_info";
+
+/** The group of keys each short-lived read is invalidated with; these are never served past their TTL. */
+const GROUP_OF: Partial<Record<string, "users" | "access">> = { get_user_list: "users", get_user_info: "users", [AKUBELA_ACCESS_INFO_COMMAND]: "access" };
+
 export const MANAGER: AkubelaEndpoint = "manager-commands";
 export const USER: AkubelaEndpoint = "user-commands";
 
 /** The shared-cache key of an Akubela read: prefix, tenant scope (a token hash), command, params. */
 export function akubelaCacheKey(scope: string, command: string, param: unknown): string {
   return `${KEY_PREFIX}:${scope}:akubela:${command}:${stableStringify(param)}`;
+}
+
+/** The shared-cache group of a project's user list (`users`) or of its accounts' access info (`access`). */
+export function akubelaCacheGroup(scope: string, group: "users" | "access", projectId: string): string {
+  return `${KEY_PREFIX}:${scope}:akubela:group:${group}:${stableStringify({ project_id: projectId })}`;
 }
 
 /** A project's user list as a membership index: residence id → the account ids living there. */
@@ -73,17 +93,51 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
   }
 
   protected loaderKey(cmd: AkubelaCommand): string {
-    return `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}`;
+    return `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}${cmd.fresh ? "|fresh" : ""}`;
   }
 
   protected tenantScope(): string {
     return this.requireCredential().scope;
   }
 
-  /** The device lists are kept, scoped by a hash of the caller's credential (never the token). */
+  /**
+   * The device lists, user-list pages and access info are kept, scoped by a hash of the caller's credential (never
+   * the token); keys hold only ids (project, residence, account, page), never a PIN, card number or token.
+   */
   protected sharedCache(cmd: AkubelaCommand) {
     const ttlMs = this.options.ttlMs[cmd.command];
-    return ttlMs ? { key: akubelaCacheKey(this.requireCredential().scope, cmd.command, cmd.param), ttlMs } : undefined;
+    if (!ttlMs) return undefined;
+    const scope = this.requireCredential().scope;
+    const key = akubelaCacheKey(scope, cmd.command, cmd.param);
+    const group = GROUP_OF[cmd.command];
+    const projectId = (cmd.param as { project_id?: unknown } | null)?.project_id;
+    if (!group || typeof projectId !== "string") return { key, ttlMs };
+    // Access info holds PIN and RF card numbers: sealed in a shared cache (see ReadOptions.secret).
+    return { key, ttlMs, staleMs: 0, group: akubelaCacheGroup(scope, group, projectId), ...(group === "access" ? { secret: true } : {}) };
+  }
+
+  /**
+   * After an account write (create, update, delete, import) in a project: its user-list pages and accounts, and its
+   * membership index, are stale on every instance.
+   */
+  protected async usersChanged(projectId: string): Promise<void> {
+    const scope = this.requireCredential().scope;
+    await this.invalidateGroups(akubelaCacheGroup(scope, "users", projectId));
+    await this.invalidate(akubelaCacheKey(scope, "index:users", { project_id: projectId }));
+  }
+
+  /** After a write of some accounts' access info: theirs (or, with none named, every account's of the project). */
+  protected async accessChanged(projectId: string, accounts?: readonly { residenceId: string; accountId: string }[]): Promise<void> {
+    const scope = this.requireCredential().scope;
+    if (!accounts) return this.invalidateGroups(akubelaCacheGroup(scope, "access", projectId));
+    await this.invalidate(
+      ...accounts.map((a) => akubelaCacheKey(scope, AKUBELA_ACCESS_INFO_COMMAND, { project_id: projectId, residence_id: a.residenceId, account_id: a.accountId })),
+    );
+  }
+
+  /** Whether `get_user_list` pages may come from the shared cache (a membership lookup that misses reads them fresh). */
+  private get userListCached(): boolean {
+    return Boolean(this.options.cache && this.options.ttlMs.get_user_list);
   }
 
   protected forgetLists(): void {
@@ -102,16 +156,17 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
       readThrough: this.options.cache?.readThrough,
       ttlMs: this.options.membershipTtlMs,
       staleMs: 0,
+      sourcesCached: kind === "users" && this.userListCached,
       cacheKey: (projectId) => akubelaCacheKey(this.requireCredential().scope, `index:${kind}`, { project_id: projectId }),
     });
     this.indexes.push(index as MembershipIndex<unknown>);
     return index;
   }
 
-  /** One read command, deduplicated within the request. */
-  protected command(endpoint: AkubelaEndpoint, command: string, param: Record<string, unknown>): Promise<unknown> {
+  /** One read command, deduplicated within the request; `fresh`: past the shared cache. */
+  protected command(endpoint: AkubelaEndpoint, command: string, param: Record<string, unknown>, fresh = false): Promise<unknown> {
     this.requireCredential();
-    return this.read({ endpoint, command, param, kind: "read" });
+    return this.read({ endpoint, command, param, kind: "read", ...(fresh ? { fresh } : {}) });
   }
 
   /** One write command: never retried; this request's answers are dropped whatever the outcome. */
@@ -146,11 +201,11 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
 
   // ---- the project's user list (002 get_user_list) and what it proves ----
 
-  /** `get_user_list` of a project, paged (002 获取用户列表). */
-  private userList(projectId: string): PagedList<AccountRecord> {
+  /** `get_user_list` of a project, paged (002 获取用户列表); `fresh`: every page from the vendor, past the cache. */
+  private userList(projectId: string, fresh = false): PagedList<AccountRecord> {
     this.guard.project(projectId);
-    return this.shared(this.userLists, projectId, () => new PagedList(async (pageIndex) => {
-      const result = await this.command(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex });
+    return this.shared(this.userLists, `${fresh ? "fresh" : "any"}|${projectId}`, () => new PagedList(async (pageIndex) => {
+      const result = await this.command(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex }, fresh);
       return expectRows(result, "get_user_list").flatMap((row) => mapAccount(row, projectId) ?? []);
     }, this.options.pageSize));
   }
@@ -165,23 +220,24 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
     return this.userList(projectId).slice(offset, count);
   }
 
-  private async usersIndex(projectId: string): Promise<UsersIndex> {
+  /** The membership index from the user list: `fresh` when a lookup missed, so the pages come from the vendor. */
+  private async usersIndex(projectId: string, fresh: boolean): Promise<UsersIndex> {
     const index: UsersIndex = {};
-    for (const a of await this.projectAccounts(projectId)) (index[a.residenceId] ??= []).push(a.accountId);
+    for (const a of await this.userList(projectId, fresh && this.userListCached).all()) (index[a.residenceId] ??= []).push(a.accountId);
     return index;
   }
 
   /** Refuses, before anything is sent, a residence the project's user list does not place in the project. */
   async verifyResidence(projectId: string, residenceId: string): Promise<void> {
     this.guard.project(projectId);
-    const found = await this.users.lookup(projectId, () => this.usersIndex(projectId), (index) => (Object.hasOwn(index, residenceId) ? true : undefined));
+    const found = await this.users.lookup(projectId, (fresh) => this.usersIndex(projectId, fresh), (index) => (Object.hasOwn(index, residenceId) ? true : undefined));
     if (!found) this.guard.refuse(`residence ${residenceId} is not in project ${projectId} (the project's user list has no account there)`);
   }
 
   /** Refuses an account the project's user list does not have in that residence. */
   async verifyAccount(projectId: string, residenceId: string, accountId: string): Promise<void> {
     this.guard.project(projectId);
-    const found = await this.users.lookup(projectId, () => this.usersIndex(projectId), (index) =>
+    const found = await this.users.lookup(projectId, (fresh) => this.usersIndex(projectId, fresh), (index) =>
       Object.hasOwn(index, residenceId) && index[residenceId].includes(accountId) ? true : undefined,
     );
     if (!found) this.guard.refuse(`account ${accountId} is not in residence ${residenceId} of project ${projectId}`);
@@ -193,7 +249,7 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
    */
   async accountHome(accountId: string, projects: readonly string[]): Promise<{ projectId: string; residenceId: string } | undefined> {
     for (const projectId of projects) {
-      const residenceId = await this.users.lookup(projectId, () => this.usersIndex(projectId), (index) =>
+      const residenceId = await this.users.lookup(projectId, (fresh) => this.usersIndex(projectId, fresh), (index) =>
         Object.keys(index).find((r) => index[r].includes(accountId)),
       );
       if (residenceId) return { projectId, residenceId };

@@ -7,7 +7,7 @@ import { expectObject, expectRows, mapAccessEvent, mapVisitorTempKey, mapVisitor
 import { RepeatMode, type AccessEventRecord, type AkuvoxDeviceRecord, type ResidenceRecord, type VisitorTempKeyDetailRecord, type VisitorTempKeyRecord, type Weekday } from "./model.js";
 import { AkubelaResidences } from "./residences.js";
 
-export { AKUBELA_CACHED_COMMANDS, akubelaCacheKey, type AkubelaDataSourceOptions } from "./core.js";
+export { AKUBELA_ACCESS_INFO_COMMAND, AKUBELA_CACHED_COMMANDS, AKUBELA_USER_LIST_COMMANDS, akubelaCacheGroup, akubelaCacheKey, type AkubelaDataSourceOptions } from "./core.js";
 export type { AccountKey, CredentialKind, ImportKind, NewAccount } from "./users.js";
 export type { ResidenceKey } from "./residences.js";
 

@@ -148,15 +148,24 @@ export abstract class AkubelaUsers extends AkubelaCore {
    */
   async createAccounts(accounts: readonly NewAccount[]): Promise<string | null> {
     const params = await Promise.all(accounts.map((a) => this.createParam(a)));
-    if (params.length === 1) return str(expectObject(await this.order(MANAGER, "create_user_info", params[0]), "create_user_info").account_id);
-    await this.order(MANAGER, "batch_create_user_info", params);
-    return null;
+    try {
+      if (params.length === 1) return str(expectObject(await this.order(MANAGER, "create_user_info", params[0]), "create_user_info").account_id);
+      await this.order(MANAGER, "batch_create_user_info", params);
+      return null;
+    } finally {
+      // Whatever the outcome (a timeout may have created them): the user lists are stale on every instance.
+      for (const projectId of new Set(accounts.map((a) => a.projectId))) await this.usersChanged(projectId);
+    }
   }
 
   /** `update_user_info` (002 更新用戶信息). */
   async updateAccount(a: AccountKey, firstName: string, lastName: string) {
     await this.verifyAccount(a.projectId, a.residenceId, a.accountId);
-    return this.order(MANAGER, "update_user_info", { project_id: a.projectId, residence_id: a.residenceId, account_id: a.accountId, first_name: firstName, last_name: lastName });
+    try {
+      return await this.order(MANAGER, "update_user_info", { project_id: a.projectId, residence_id: a.residenceId, account_id: a.accountId, first_name: firstName, last_name: lastName });
+    } finally {
+      await this.usersChanged(a.projectId);
+    }
   }
 
   /** `update_user_password` (002 更新用戶密碼). The password is never logged (the client logs no params). */
@@ -171,32 +180,47 @@ export abstract class AkubelaUsers extends AkubelaCore {
    */
   async deleteAccounts(projectId: string, accounts: readonly { residenceId: string; accountId: string }[]) {
     for (const a of accounts) await this.verifyAccount(projectId, a.residenceId, a.accountId);
-    if (accounts.length === 1) {
-      return this.order(MANAGER, "delete_user_info", { project_id: projectId, account_id: accounts[0].accountId, residence_id: accounts[0].residenceId });
+    try {
+      if (accounts.length === 1) {
+        return await this.order(MANAGER, "delete_user_info", { project_id: projectId, account_id: accounts[0].accountId, residence_id: accounts[0].residenceId });
+      }
+      return await this.order(MANAGER, "batch_delete_user_info", {
+        project_id: projectId,
+        accounts: accounts.map((a) => ({ account_id: a.accountId, residence_id: a.residenceId })),
+      });
+    } finally {
+      await this.usersChanged(projectId);
+      await this.accessChanged(projectId, accounts);
     }
-    return this.order(MANAGER, "batch_delete_user_info", {
-      project_id: projectId,
-      accounts: accounts.map((a) => ({ account_id: a.accountId, residence_id: a.residenceId })),
-    });
   }
 
   /** Has the vendor import a file into a project (the imports of 002): it fetches the file and answers a task id. */
   async importFile(kind: ImportKind, projectId: string, fileName: string, fileUrl: string): Promise<string | null> {
     this.guard.project(projectId);
     const command = IMPORTS[kind];
-    const result = await this.order(MANAGER, command, { project_id: projectId, file_name: fileName, file_url: fileUrl });
-    return str(expectObject(result, command).task_id);
+    try {
+      const result = await this.order(MANAGER, command, { project_id: projectId, file_name: fileName, file_url: fileUrl });
+      return str(expectObject(result, command).task_id);
+    } finally {
+      // The import names no account: every account's access info of the project (and its accounts) may change.
+      if (kind === "accounts") await this.usersChanged(projectId);
+      await this.accessChanged(projectId);
+    }
   }
 
   /** `update_user_floor_access_info` (002 更新用戶樓層權限信息): replaces the account's floors. */
   async updateFloorAccess(a: AccountKey, floors: readonly { buildingId: string; floor: string }[]) {
     await Promise.all([this.verifyAccount(a.projectId, a.residenceId, a.accountId), this.verifyBuildings(a.projectId, floors.map((f) => f.buildingId))]);
-    return this.order(MANAGER, "update_user_floor_access_info", {
-      project_id: a.projectId,
-      residence_id: a.residenceId,
-      account_id: a.accountId,
-      floor_accesses: floors.map((f) => ({ building_id: f.buildingId, floor: f.floor })),
-    });
+    try {
+      return await this.order(MANAGER, "update_user_floor_access_info", {
+        project_id: a.projectId,
+        residence_id: a.residenceId,
+        account_id: a.accountId,
+        floor_accesses: floors.map((f) => ({ building_id: f.buildingId, floor: f.floor })),
+      });
+    } finally {
+      await this.accessChanged(a.projectId, [a]);
+    }
   }
 
   /**
@@ -216,7 +240,11 @@ export abstract class AkubelaUsers extends AkubelaCore {
 
   private async credentialWrite(command: string, a: AccountKey, extra: Record<string, string>): Promise<Record<string, unknown>> {
     await this.verifyAccount(a.projectId, a.residenceId, a.accountId);
-    const result = await this.order(MANAGER, command, { project_id: a.projectId, residence_id: a.residenceId, account_id: a.accountId, ...extra });
-    return result && typeof result === "object" ? (result as Record<string, unknown>) : {};
+    try {
+      const result = await this.order(MANAGER, command, { project_id: a.projectId, residence_id: a.residenceId, account_id: a.accountId, ...extra });
+      return result && typeof result === "object" ? (result as Record<string, unknown>) : {};
+    } finally {
+      await this.accessChanged(a.projectId, [a]);
+    }
   }
 }

@@ -113,6 +113,12 @@ export class AliyunDataSource extends AliyunReads {
     return this.cacheKey(ALIYUN_READS.userGet.path, { identityId });
   }
 
+  /** After card grants or revokes: the card permissions of those persons and devices, on every instance. */
+  private async cardPermissionsChanged(cards: readonly { identityId: string; iotId: string }[]): Promise<void> {
+    const groups = new Set(cards.flatMap((c) => [this.permissionsGroup("person", c.identityId), this.permissionsGroup("device", c.iotId)]));
+    await this.invalidateGroups(...groups);
+  }
+
   /** Every person of a write, checked (and its identity derived) before anything is sent. */
   private async verifyAll<T extends { person: PersonInput }>(rows: readonly T[]): Promise<(T & { who: VerifiedPerson })[]> {
     return Promise.all(rows.map(async (r) => ({ ...r, who: await this.verifyPerson(r.person) })));
@@ -148,6 +154,7 @@ export class AliyunDataSource extends AliyunReads {
       return await this.call("userDelete", { identityId: who.identityId });
     } finally {
       await this.invalidate(this.userGetKey(who.identityId));
+      await this.invalidateGroups(this.permissionsGroup("person", who.identityId));
     }
   }
 
@@ -276,16 +283,20 @@ export class AliyunDataSource extends AliyunReads {
       cardId: r.cardId,
       ...(r.expiresAt ? { expiryTime: formatVendorDateTimeAt(r.expiresAt, zone) } : {}),
     }));
-    const outcome = await this.batch(
-      cards,
-      ALIYUN_LIMITS.cards,
-      "permissions",
-      async (part) => expectArray(await this.call("cardBatchModify", { cards: part }), ALIYUN_WRITES.cardBatchModify.path),
-      sameCard,
-      cardFailure,
-      prior,
-    );
-    return { ...outcome, personsCreated: persons.created };
+    try {
+      const outcome = await this.batch(
+        cards,
+        ALIYUN_LIMITS.cards,
+        "permissions",
+        async (part) => expectArray(await this.call("cardBatchModify", { cards: part }), ALIYUN_WRITES.cardBatchModify.path),
+        sameCard,
+        cardFailure,
+        prior,
+      );
+      return { ...outcome, personsCreated: persons.created };
+    } finally {
+      await this.cardPermissionsChanged(cards);
+    }
   }
 
   /** Revokes card permissions, any number: `/entrance/paas/perm/card/batchdelete` (003 删除刷卡门禁上某用户的权限), 1000 a call. */
@@ -293,16 +304,20 @@ export class AliyunDataSource extends AliyunReads {
     for (const g of grants) this.verifyDevice(g.iotId);
     const rows = await this.verifyAll(grants);
     const list = rows.map((r) => ({ identityId: r.who.identityId, iotId: r.iotId, cardId: r.cardId }));
-    return this.batch(
-      list,
-      ALIYUN_LIMITS.cards,
-      "permissions",
-      async (part) => expectArray(await this.call("cardBatchDelete", { list: part }), ALIYUN_WRITES.cardBatchDelete.path),
-      sameCard,
-      cardFailure,
-      prior,
-      true,
-    );
+    try {
+      return await this.batch(
+        list,
+        ALIYUN_LIMITS.cards,
+        "permissions",
+        async (part) => expectArray(await this.call("cardBatchDelete", { list: part }), ALIYUN_WRITES.cardBatchDelete.path),
+        sameCard,
+        cardFailure,
+        prior,
+        true,
+      );
+    } finally {
+      await this.cardPermissionsChanged(list);
+    }
   }
 
   /** `/entrance/paas/keepopen/set` (003 设置门禁设备的常开门状态). */

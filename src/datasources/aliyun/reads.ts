@@ -132,9 +132,23 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
     return this.options.scope;
   }
 
+  /**
+   * Persons and keep-open states are kept under their key; card permissions (a person's, a device's pages) also in
+   * the person's or device's group, which card grants and revokes bump, and never past their TTL; they hold card
+   * ids, so they are sealed in Redis (ReadOptions.secret). Keys hold ids (identityId, iotId, page), never a card id.
+   */
   protected sharedCache(req: AliyunCall) {
     const ttlMs = this.options.ttlMs[req.which as keyof typeof ALIYUN_READS];
-    return ttlMs ? { key: this.cacheKey(req.path, req.params), ttlMs } : undefined;
+    if (!ttlMs) return undefined;
+    const key = this.cacheKey(req.path, req.params);
+    if (req.which === "userPermQuery") return { key, ttlMs, staleMs: 0, group: this.permissionsGroup("person", String(req.params.identityId)), secret: true };
+    if (req.which === "devicePermQuery") return { key, ttlMs, staleMs: 0, group: this.permissionsGroup("device", String(req.params.iotId)), secret: true };
+    return { key, ttlMs };
+  }
+
+  /** The shared-cache group of a person's (identityId) or a device's (iotId) card permissions. */
+  protected permissionsGroup(of: "person" | "device", id: string): string {
+    return `${KEY_PREFIX}:${this.options.scope}:aliyun:group:card-permissions:${of}:${stableStringify({ id })}`;
   }
 
   protected forgetLists(): void {
