@@ -69,6 +69,10 @@ describe("the production artefact (the Dockerfile's steps)", () => {
     expect(body.data.project.devices.length).toBeGreaterThan(0);
     expect(vendors.akubela.calls("get_visitor_temp_key_device_list").length).toBeGreaterThan(0);
     expect(service.output()).toContain("dist/index.js");
+    // Stopped here, not in afterAll: its event poller (untraced) would otherwise keep calling the shared simulator
+    // while the tracing test below checks that every call it receives carries a traceparent.
+    service.kill();
+    await service.exited;
   });
 
   it("node dist/index.js from another working directory finds config/ beside the package (demo mode's key file), and stops on SIGTERM with 0", async () => {
