@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import { deepFreeze } from "../lib/derived.js";
 import type { Sealer } from "../lib/sealed.js";
 import type { Logger } from "../logger.js";
 import type { Cache } from "./cache.js";
@@ -89,13 +90,17 @@ const generationKey = (group: string) => `${group}#gen`;
 export class ReadThrough {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly counters: ReadThroughStats = { stale: 0, bypassed: 0, joined: 0 };
+  private readonly parsed: ParsedTier;
 
   constructor(
     readonly cache: Cache,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly sealer?: Sealer,
-  ) {}
+    parsedEntries = PARSED_TIER_ENTRIES,
+  ) {
+    this.parsed = new ParsedTier(parsedEntries);
+  }
 
   /** Whether values holding secrets may be kept: in process memory, or sealed in a shared store. */
   get holdsSecrets(): boolean {
@@ -107,11 +112,22 @@ export class ReadThrough {
     return secret && this.cache.kind !== "memory" ? this.sealer!.seal(text, key) : text;
   }
 
+  /**
+   * The entry a stored string holds. The store is still asked every time (so a write on another instance is seen
+   * at once); only the work of parsing (and unsealing) a string already seen under that key is saved.
+   */
   private decode(key: string, raw: string | undefined, secret: boolean | undefined): Entry | undefined {
     if (raw === undefined) return undefined;
-    if (!secret || this.cache.kind === "memory") return parse(raw);
-    const text = this.sealer!.open(raw, key);
-    return text === undefined ? undefined : parse(text);
+    const known = this.parsed.get(key, raw);
+    if (known) return known;
+    let entry: Entry | undefined;
+    if (!secret || this.cache.kind === "memory") entry = parse(raw);
+    else {
+      const text = this.sealer!.open(raw, key);
+      entry = text === undefined ? undefined : parse(text);
+    }
+    if (entry) this.parsed.set(key, raw, entry);
+    return entry;
   }
 
   async read<T>(key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
@@ -204,9 +220,37 @@ const flightTag = (generation: string | null | undefined) => (generation === und
 function parse(raw: string): Entry | undefined {
   try {
     const e = JSON.parse(raw) as Entry;
-    return typeof e === "object" && e !== null && typeof e.t === "number" ? e : undefined;
+    return typeof e === "object" && e !== null && typeof e.t === "number" ? deepFreeze(e) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Parsed entries the tier keeps by default (the hot keys of a busy instance: device lists, user-list pages…). */
+export const PARSED_TIER_ENTRIES = 2000;
+
+/**
+ * The small in-process tier of parsed values in front of the store (issue 16): the profile of a fully cached query
+ * showed `JSON.parse` of the same user-list pages and access info on every request as the largest single cost.
+ * Keyed by the cache key and the exact string the store answered: a string that differs (a new value, another
+ * instance's write, a re-seal) is parsed anew, so the tier never answers what the store no longer holds. Values are
+ * frozen, since every request that reads the key now shares one object: a mutation would be a bug, and throws.
+ */
+class ParsedTier {
+  private readonly entries = new Map<string, { raw: string; entry: Entry }>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string, raw: string): Entry | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.raw === raw ? hit.entry : undefined;
+  }
+
+  set(key: string, raw: string, entry: Entry): void {
+    if (this.max <= 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { raw, entry });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
 

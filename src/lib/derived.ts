@@ -1,0 +1,39 @@
+/**
+ * Values derived from cached vendor answers, computed once per answer instead of once per request (issue 16).
+ *
+ * The read-through's parsed tier hands every request the same frozen object for an answer the cache still holds.
+ * What a data source maps from it (records, their global IDs) is the same for every request too, so it is kept
+ * beside the answer, in a WeakMap: it lives exactly as long as the answer object does, and an answer that changes
+ * is a new object, mapped anew. Answers fresh from the vendor (not frozen) are mapped as before, nothing kept.
+ * What is kept is frozen, as the answer is: it is shared by requests, and a mutation would be a bug.
+ */
+const derived = new WeakMap<object, Map<string, unknown>>();
+
+/** `compute()` for `source`, kept with `source` under `key` when `source` is a shared (frozen) answer. */
+export function derive<T>(source: unknown, key: string, compute: () => T): T {
+  if (source === null || typeof source !== "object" || !Object.isFrozen(source)) return compute();
+  let byKey = derived.get(source);
+  if (!byKey) derived.set(source, (byKey = new Map()));
+  if (byKey.has(key)) return byKey.get(key) as T;
+  const value = deepFreeze(compute());
+  byKey.set(key, value);
+  return value;
+}
+
+const ids = new WeakMap<object, string>();
+
+/** A record's global ID, computed once per record object (records derived from shared answers are shared too). */
+export function idOf(record: object, compute: () => string): string {
+  let id = ids.get(record);
+  if (id === undefined) ids.set(record, (id = compute()));
+  return id;
+}
+
+/** Freezes `value` and everything under it (plain data: objects and arrays). */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
