@@ -1,5 +1,6 @@
 import { UnauthenticatedError, UpstreamError } from "../../errors.js";
-import { stableStringify } from "../../lib/stable-stringify.js";
+import { derive } from "../../lib/derived.js";
+import { paramsKey, stableStringify } from "../../lib/stable-stringify.js";
 import type { AkubelaCredential } from "../../auth/caller.js";
 import { KEY_PREFIX } from "../../cache/read-through.js";
 import { VendorDataSource, type VendorDataSourceOptions } from "../base.js";
@@ -41,7 +42,7 @@ export const USER: AkubelaEndpoint = "user-commands";
 
 /** The shared-cache key of an Akubela read: prefix, tenant scope (a token hash), command, params. */
 export function akubelaCacheKey(scope: string, command: string, param: unknown): string {
-  return `${KEY_PREFIX}:${scope}:akubela:${command}:${stableStringify(param)}`;
+  return `${KEY_PREFIX}:${scope}:akubela:${command}:${paramsKey(param)}`;
 }
 
 /** The shared-cache group of a project's user list (`users`) or of its accounts' access info (`access`). */
@@ -93,7 +94,7 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
   }
 
   protected loaderKey(cmd: AkubelaCommand): string {
-    return `${cmd.endpoint}|${cmd.command}|${stableStringify(cmd.param)}${cmd.fresh ? "|fresh" : ""}`;
+    return `${cmd.endpoint}|${cmd.command}|${paramsKey(cmd.param)}${cmd.fresh ? "|fresh" : ""}`;
   }
 
   protected tenantScope(): string {
@@ -206,7 +207,7 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
     this.guard.project(projectId);
     return this.shared(this.userLists, `${fresh ? "fresh" : "any"}|${projectId}`, () => new PagedList(async (pageIndex) => {
       const result = await this.command(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex }, fresh);
-      return expectRows(result, "get_user_list").flatMap((row) => mapAccount(row, projectId) ?? []);
+      return derive(result, `accounts|${projectId}`, () => expectRows(result, "get_user_list").flatMap((row) => mapAccount(row, projectId) ?? []));
     }, this.options.pageSize));
   }
 
@@ -263,7 +264,7 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
   async projectDevices(projectId: string): Promise<AkuvoxDeviceRecord[]> {
     this.guard.project(projectId);
     const result = await this.command(MANAGER, "get_visitor_temp_key_device_list", { project_id: projectId });
-    return expectRows(result, "get_visitor_temp_key_device_list").flatMap((row) => mapDevice(row, projectId) ?? []);
+    return derive(result, `devices|${projectId}`, () => expectRows(result, "get_visitor_temp_key_device_list").flatMap((row) => mapDevice(row, projectId) ?? []));
   }
 }
 

@@ -1,3 +1,4 @@
+import { derive } from "../../lib/derived.js";
 import { formatVendorDateTime } from "../../lib/time.js";
 import { USER } from "./core.js";
 import { expectObject, expectRows, mapAccessEvent, mapCall, mapDevice, mapResidenceTempKey, mapToggle, str } from "./mappers.js";
@@ -36,7 +37,7 @@ export abstract class AkubelaResidences extends AkubelaUsers {
   /** The devices a residence sees: `get_akuvox_device_list` (001 获取Akuvox设备列表). */
   async residenceDevices(projectId: string, residenceId: string): Promise<AkuvoxDeviceRecord[]> {
     const result = await this.residenceRead({ projectId, residenceId }, "get_akuvox_device_list");
-    return expectRows(result, "get_akuvox_device_list").flatMap((row) => mapDevice(row, projectId, residenceId) ?? []);
+    return derive(result, `devices|${projectId}|${residenceId}`, () => expectRows(result, "get_akuvox_device_list").flatMap((row) => mapDevice(row, projectId, residenceId) ?? []));
   }
 
   /**

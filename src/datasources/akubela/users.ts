@@ -1,3 +1,4 @@
+import { derive } from "../../lib/derived.js";
 import { AkubelaCore, isNotFound, MANAGER } from "./core.js";
 import { expectObject, mapAccount, mapCredentials, str, vendorRole } from "./mappers.js";
 import type { AccountRecord, AccountRole, BuildingRecord, CredentialsRecord, ResidenceRecord } from "./model.js";
@@ -53,7 +54,7 @@ export abstract class AkubelaUsers extends AkubelaCore {
     await this.verifyAccount(projectId, residenceId, accountId);
     try {
       const result = await this.command(MANAGER, "get_user_info", { project_id: projectId, residence_id: residenceId, account_id: accountId });
-      return mapAccount(expectObject(result, "get_user_info"), projectId, { residenceId, accountId });
+      return derive(result, `account|${projectId}|${residenceId}|${accountId}`, () => mapAccount(expectObject(result, "get_user_info"), projectId, { residenceId, accountId }));
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
@@ -64,14 +65,26 @@ export abstract class AkubelaUsers extends AkubelaCore {
   async accountCredentials(projectId: string, residenceId: string, accountId: string): Promise<CredentialsRecord> {
     await this.verifyAccount(projectId, residenceId, accountId);
     const result = await this.command(MANAGER, "get_user_access_info", { project_id: projectId, residence_id: residenceId, account_id: accountId });
-    return mapCredentials(expectObject(result, "get_user_access_info"), { projectId, residenceId, accountId });
+    return derive(result, `credentials|${projectId}|${residenceId}|${accountId}`, () => mapCredentials(expectObject(result, "get_user_access_info"), { projectId, residenceId, accountId }));
   }
 
   /**
    * Residences of a project, derived from the accounts of `get_user_list` (the vendor has no residence list):
    * a residence without any account is not visible.
    */
-  async projectResidences(projectId: string): Promise<ResidenceRecord[]> {
+  projectResidences(projectId: string): Promise<ResidenceRecord[]> {
+    // Derived once per request and project: every residence field (number, family name, building) asks for it.
+    return this.shared(this.residenceLists, projectId, () => this.deriveResidences(projectId));
+  }
+
+  private readonly residenceLists = new Map<string, Promise<ResidenceRecord[]>>();
+
+  protected override forgetLists(): void {
+    super.forgetLists();
+    this.residenceLists.clear();
+  }
+
+  private async deriveResidences(projectId: string): Promise<ResidenceRecord[]> {
     const byId = new Map<string, ResidenceRecord>();
     for (const a of await this.projectAccounts(projectId)) {
       if (!byId.has(a.residenceId)) {
