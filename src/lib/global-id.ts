@@ -27,8 +27,24 @@ export interface DecodedId {
   parts: string[];
 }
 
+/**
+ * IDs encoded lately: a cached answer's objects get the same IDs on every request, and encoding (JSON, then
+ * base64url) cost more than a lookup. Keyed by the parts joined with NUL; a part holding a NUL itself (which
+ * would make two lists of parts one key) is encoded without the memo. Bounded, oldest dropped first.
+ */
+const encoded = new Map<string, string>();
+const ENCODED_MAX = 20_000;
+
 export function toGlobalId(type: NodeTypeName, ...parts: string[]): string {
-  return Buffer.from(JSON.stringify([type, ...parts]), "utf8").toString("base64url");
+  if (parts.some((p) => p.includes("\0"))) return Buffer.from(JSON.stringify([type, ...parts]), "utf8").toString("base64url");
+  const key = `${type}\0${parts.join("\0")}`;
+  let id = encoded.get(key);
+  if (id === undefined) {
+    id = Buffer.from(JSON.stringify([type, ...parts]), "utf8").toString("base64url");
+    if (encoded.size >= ENCODED_MAX) encoded.delete(encoded.keys().next().value as string);
+    encoded.set(key, id);
+  }
+  return id;
 }
 
 /** Decodes a global ID; `null` when it is not one of ours (callers answer `null`, as `node(id:)` should). */

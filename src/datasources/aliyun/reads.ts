@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { ForbiddenError, UpstreamError } from "../../errors.js";
 import { chunks } from "../../lib/chunks.js";
-import { stableStringify } from "../../lib/stable-stringify.js";
+import { paramsKey, stableStringify } from "../../lib/stable-stringify.js";
 import type { SiteMap } from "../../site-map.js";
 import { KEY_PREFIX } from "../../cache/read-through.js";
 import { VendorDataSource, type VendorDataSourceOptions } from "../base.js";
@@ -124,7 +124,7 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
   }
 
   protected loaderKey(req: AliyunCall): string {
-    return `${req.path}|${stableStringify(req.params)}`;
+    return `${req.path}|${paramsKey(req.params)}`;
   }
 
   /** One tenant: the server's app key (its scope is an HMAC of it). */
@@ -158,7 +158,7 @@ export abstract class AliyunReads extends VendorDataSource<AliyunCall> {
   }
 
   protected cacheKey(path: string, params: Record<string, unknown>): string {
-    return `${KEY_PREFIX}:${this.options.scope}:aliyun:${path}:${stableStringify(params)}`;
+    return `${KEY_PREFIX}:${this.options.scope}:aliyun:${path}:${paramsKey(params)}`;
   }
 
   private gatewayRead(which: keyof typeof ALIYUN_READS, params: Record<string, unknown>): Promise<unknown> {
