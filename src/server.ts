@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTrace } from "@apollo/server/plugin/inlineTrace";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import { identifyCaller } from "./auth/caller.js";
@@ -82,6 +82,9 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
       // Federated traces for a gateway that asks (ftv1), with error messages masked: a trace leaves this service.
       ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
+      // No HTTP caching of answers (every answer depends on the caller's grant), so no cache hints to gather: Apollo's
+      // default cache-control plugin walked every resolved field of every request for nothing (issue 16's profile).
+      ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => void (await Promise.all(drainClosers.map((close) => close()))) }) },
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({

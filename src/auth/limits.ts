@@ -109,6 +109,34 @@ export function measure(schema: GraphQLSchema, document: DocumentNode, operation
 }
 
 /**
+ * Measures kept per parsed document (Apollo hands the same `DocumentNode` to every request of one query text, from
+ * its document store) and per operation and variables (a variable may hold a page size or a list): a client
+ * repeating its query does not pay the walk again. Bounded per document; a document no longer cached by Apollo
+ * takes its measures with it (a WeakMap).
+ */
+class MeasureMemo {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, OperationMeasure>>();
+
+  of(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined, compute: () => OperationMeasure): OperationMeasure {
+    let known = this.byDocument.get(document);
+    if (!known) this.byDocument.set(document, (known = new Map()));
+    let key: string;
+    try {
+      key = `${operation.name?.value ?? ""}|${variables ? JSON.stringify(variables) : ""}`;
+    } catch {
+      return compute();
+    }
+    let m = known.get(key);
+    if (!m) {
+      m = compute();
+      if (known.size >= 64) known.delete(known.keys().next().value as string);
+      known.set(key, m);
+    }
+    return m;
+  }
+}
+
+/**
  * Query limits and the per-caller rate limit, decided before execution (after authentication, so the key is
  * known): `QUERY_TOO_DEEP`, `TOO_MANY_ALIASES`, `QUERY_TOO_COMPLEX` (HTTP 400) and `RATE_LIMITED` (HTTP 429 with
  * `Retry-After`). The rate counters live in the shared cache, so the limit holds across instances; with the cache
@@ -116,12 +144,13 @@ export function measure(schema: GraphQLSchema, document: DocumentNode, operation
  */
 export function queryLimits(limits: QueryLimits, cache: Cache): ApolloServerPlugin<GraphContext> {
   const counter = rateCounter(limits.rateLimit.windowMs, cache);
+  const measured = new MeasureMemo();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation, document, schema, request }) {
           if (!operation) return;
-          const m = measure(schema, document, operation, request.variables ?? {}, limits.listSize);
+          const m = measured.of(document, operation, request.variables, () => measure(schema, document, operation, request.variables ?? {}, limits.listSize));
           if (m.depth > limits.maxDepth) throw limitError("QUERY_TOO_DEEP", `The query is ${m.depth} levels deep; at most ${limits.maxDepth} are allowed`);
           if (m.aliases > limits.maxAliases) throw limitError("TOO_MANY_ALIASES", `The query uses ${m.aliases} aliases; at most ${limits.maxAliases} are allowed`);
           if (m.cost > limits.maxCost) {

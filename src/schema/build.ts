@@ -3,7 +3,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { graphql, lexicographicSortSchema, parse, printSchema, visit, type DocumentNode, type GraphQLSchema } from "graphql";
-import { buildSchema, createResolversMap } from "type-graphql";
+import { buildSchema, createResolversMap, getMetadataStorage } from "type-graphql";
 import type { Scope } from "../auth/api-keys.js";
 import { declaredScope } from "../auth/scope.js";
 import type { GraphContext } from "../context.js";
@@ -61,7 +61,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** The schema as type-graphql builds it from the resolver classes (the code is the schema's source). */
 export function buildGraphSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({
+  built ??= simpleFields().then(() => buildSchema({
     resolvers: [...RESOLVERS],
     validate: false,
     emitSchemaFile: false,
@@ -85,8 +85,21 @@ export function buildGraphSchema(): Promise<GraphQLSchema> {
     const subscription = schema.getSubscriptionType();
     if (subscription) subscription.description = "Live access events, over graphql-ws (WebSocket on /graphql) and graphql-sse (/graphql/stream).";
     return schema;
-  });
+  }));
   return built;
+}
+
+/**
+ * Plain data fields (no resolver method, no middleware of their own) resolve as graphql-js does by default, the
+ * property of the same name: type-graphql otherwise wraps each in a resolver of its own, which a cached query paid
+ * for on every field of every object (issue 16's profile). A field given a middleware keeps type-graphql's wrapper.
+ */
+async function simpleFields(): Promise<void> {
+  const storage = getMetadataStorage();
+  for (const field of storage.fields) {
+    const hasMiddleware = storage.middlewares.some((m) => m.target === field.target && m.fieldName === field.name);
+    if (field.simple === undefined && !hasMiddleware && field.schemaName === field.name) field.simple = true;
+  }
 }
 
 /** The Federation 2 link: which spec version, and the directives this subgraph uses. */
