@@ -72,6 +72,8 @@ export class TenantBudget {
   private retry?: { timer: NodeJS.Timeout; forRate: boolean };
   /** Wakes the pump when a queued write has waited `writeWaitMs` on the awaited answer. */
   private writeTimer?: NodeJS.Timeout;
+  /** This instance gave a lease back while the answer was awaited: an answer "in-flight bound full" is already stale. */
+  private freedWhileAsking = false;
 
   constructor(
     readonly vendor: string,
@@ -123,7 +125,10 @@ export class TenantBudget {
   private pump(slotFreed = false): void {
     const shared = this.shared;
     if (!shared?.available()) return this.startLocally(false);
-    if (this.askedAt !== undefined) return this.boundWrites(shared);
+    if (this.askedAt !== undefined) {
+      if (slotFreed) this.freedWhileAsking = true;
+      return this.boundWrites(shared);
+    }
     if (this.retry) {
       if (!slotFreed || this.retry.forRate) return;
       clearTimeout(this.retry.timer);
@@ -157,6 +162,7 @@ export class TenantBudget {
     this.boundWrites(shared); // a write among those asked for waits on this answer only so long
     answer.then(
       (grant) => {
+        const freed = this.freedWhileAsking;
         this.answered();
         for (const lease of grant.leases) {
           const next = this.nextWaiter();
@@ -164,9 +170,9 @@ export class TenantBudget {
           if (next) this.begin(next, lease);
           else shared.release(lease);
         }
-        if (grant.leases.length === want) return this.pump();
-        if (this.queued === 0) return;
         const forRate = grant.retryInMs > 0;
+        if (grant.leases.length === want || (freed && !forRate)) return this.pump();
+        if (this.queued === 0) return;
         const timer = setTimeout(
           () => {
             this.retry = undefined;
@@ -187,6 +193,7 @@ export class TenantBudget {
 
   private answered(): void {
     this.askedAt = undefined;
+    this.freedWhileAsking = false;
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = undefined;
   }
