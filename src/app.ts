@@ -13,6 +13,7 @@ import type { Cache } from "./cache/cache.js";
 import { MemoryCache } from "./cache/memory-cache.js";
 import { InFlightReads, ReadThrough, serverScope } from "./cache/read-through.js";
 import { VendorBudgets } from "./datasources/budget.js";
+import { RedisSharedBudget } from "./datasources/shared-budget.js";
 import { RedisCache } from "./cache/redis-cache.js";
 import { RedisIdempotencyStore } from "./idempotency/redis-store.js";
 import { MemoryIdempotencyStore, type IdempotencyStore } from "./idempotency/store.js";
@@ -106,6 +107,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
   let poller: EventPoller | undefined;
   let webhookStore: WebhookStore | undefined;
   let webhooks: WebhookService | undefined;
+  let sharedBudget: RedisSharedBudget | undefined;
   let stopResidents: (() => void) | undefined;
   let effective = config;
   const options: ServerOptions = {};
@@ -137,6 +139,12 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       ? new RedisCache(config.redisUrl, { commandTimeoutMs: config.cache.redisCommandTimeoutMs, logger })
       : new MemoryCache(config.cache.memoryMaxEntries);
     logger.info("cache", { kind: cache.kind });
+    // The per-tenant vendor budget of the whole deployment (VENDOR_BUDGET_SHARED; config requires REDIS_URL with it).
+    sharedBudget =
+      config.vendorBudget.shared && config.redisUrl
+        ? new RedisSharedBudget(config.redisUrl, { commandTimeoutMs: config.cache.redisCommandTimeoutMs, leaseMs: config.vendorBudget.leaseMs, logger })
+        : undefined;
+    logger.info("vendor budget", { maxInFlight: config.vendorBudget.maxInFlight, maxPerSecond: config.vendorBudget.maxPerSecond, shared: Boolean(sharedBudget) });
     idempotency = await startIdempotencyStore(config, logger);
     // The access-event log: a Redis Stream shared by every instance, or an in-process ring without Redis.
     events = config.redisUrl ? new RedisEventLog(config.redisUrl, { ...config.events, commandTimeoutMs: config.cache.redisCommandTimeoutMs }, logger) : new MemoryEventLog(config.events);
@@ -216,7 +224,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
       }),
       siteMap,
       readThrough: new ReadThrough(cache, logger, Date.now, config.tokenEncryptionKey ? createSealer(config.tokenEncryptionKey) : undefined),
-      budgets: new VendorBudgets(config.vendorBudget, (vendor, kind, waitedMs) => metrics.vendorBudgetWait.observe({ vendor, kind }, waitedMs / 1000)),
+      budgets: new VendorBudgets(config.vendorBudget, (vendor, kind, waitedMs) => metrics.vendorBudgetWait.observe({ vendor, kind }, waitedMs / 1000), sharedBudget),
       flights: new InFlightReads(),
       knownTokens: new KnownGoodTokens(config.auth.bearerVerifyMs),
       aliyunCacheScope: serverScope(`${aliyun.baseUrl}|${aliyun.appKey}`, aliyun.appSecret ?? ""),
@@ -233,6 +241,12 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     });
     metrics.gauge("vendor_budget_queue_length", "Vendor calls waiting for their tenant's vendor budget, by vendor.", "vendor", () =>
       Object.entries(deps.budgets.queued()).map(([vendor, value]) => ({ labels: { vendor }, value })),
+    );
+    metrics.collect(
+      "vendor_budget_shared_fallback_total",
+      "Vendor calls started by the instance's own budget because the deployment's (VENDOR_BUDGET_SHARED, on Redis) did not answer, by vendor.",
+      "vendor",
+      () => Object.entries(sharedBudget?.fallbacks() ?? {}).map(([vendor, value]) => ({ labels: { vendor }, value })),
     );
     metrics.collect("vendor_reads_coalesced_total", "Vendor reads answered by joining an identical read of the same tenant in flight for another request.", "vendor", () => [
       { labels: { vendor: "all" }, value: deps.flights.joined },
@@ -279,6 +293,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
         await webhookStore?.close();
         // In-flight requests finish first (Apollo's drain plugin), then the cache connection closes.
         await server.stop();
+        await sharedBudget?.close();
         await events?.close();
         tokens?.close();
         await cache?.close();
@@ -293,6 +308,7 @@ export async function startApp(config: Config, logger: Logger, hooks: { onVendor
     await poller?.stop();
     await webhooks?.dispatcher.stop();
     await webhookStore?.close();
+    await sharedBudget?.close();
     await events?.close();
     tokens?.close();
     await cache?.close();

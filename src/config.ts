@@ -58,8 +58,12 @@ export interface Config {
   /**
    * The per-tenant vendor budget (one per vendor credential, shared by every request of this instance): calls in
    * flight at once (`VENDOR_MAX_IN_FLIGHT`) and started per second (`VENDOR_MAX_PER_SECOND`, 0: unbounded).
+   * `shared` (`VENDOR_BUDGET_SHARED`, needs `REDIS_URL`): both bounds hold for the whole deployment, through Redis,
+   * each instance going by them alone while Redis does not answer. `leaseMs`: how long a call's shared slot holds
+   * without renewal (it is renewed while the call runs): longer than one vendor attempt, so only a dead instance's
+   * slots run out.
    */
-  vendorBudget: { maxInFlight: number; maxPerSecond: number };
+  vendorBudget: { maxInFlight: number; maxPerSecond: number; shared: boolean; leaseMs: number };
   redisUrl?: string;
   /**
    * `TOKEN_ENCRYPTION_KEY` (32 bytes: 64 hex digits or base64): seals the facade's own vendor tokens in the shared
@@ -295,6 +299,8 @@ export function loadConfig(env: Env = process.env): Config {
     vendorBudget: {
       maxInFlight: read.int("VENDOR_MAX_IN_FLIGHT", 32, 1, 1024),
       maxPerSecond: read.int("VENDOR_MAX_PER_SECOND", 0, 0, 100_000),
+      shared: read.bool("VENDOR_BUDGET_SHARED", false),
+      leaseMs: 0, // set below: it depends on the vendor timeouts
     },
     redisUrl,
     tokenEncryptionKey,
@@ -375,7 +381,11 @@ export function loadConfig(env: Env = process.env): Config {
     if (lease <= vendorTimeoutMs) problems.push(`IDEMPOTENCY_LEASE_MS must be longer than the vendor timeouts (${vendorTimeoutMs} ms)`);
     config.limits.idempotencyLeaseMs = lease;
     config.limits.idempotencyLossHoldMs = read.int("IDEMPOTENCY_LOSS_HOLD_SECONDS", config.limits.idempotencyWindowMs / 1000, 0, 604_800) * 1000;
+    config.vendorBudget.leaseMs = vendorTimeoutMs + 5_000;
   }
+  // Sharing needs somewhere to share: silently keeping a per-instance budget would multiply the vendor's load by the
+  // number of instances behind the operator's back.
+  if (config.vendorBudget.shared && !redisUrl) problems.push("VENDOR_BUDGET_SHARED=true needs REDIS_URL (the instances share the budget through it)");
   if (production) {
     // Demo mode is for newcomers and tests: production must name its vendors and must not run on demo credentials.
     if (!akubelaBaseUrl) problems.push("AKUBELA_BASE_URL is required in production (demo mode runs the built-in simulator)");

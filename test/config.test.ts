@@ -96,4 +96,13 @@ describe("loadConfig", () => {
     for (const name of ["WEBHOOK_SECRET_KEY", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_ALLOW_HTTP_LOOPBACK"]) expect(text).toContain(name);
     expect(text).not.toContain("sekrit");
   });
+
+  it("shares the vendor budget only when asked and Redis is there to share it through", () => {
+    const defaults = loadConfig({});
+    expect(defaults.vendorBudget).toEqual({ maxInFlight: 32, maxPerSecond: 0, shared: false, leaseMs: 15_000 });
+    const shared = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", VENDOR_BUDGET_SHARED: "true", VENDOR_MAX_PER_SECOND: "5", AKUBELA_TIMEOUT_MS: "20000" });
+    expect(shared.vendorBudget).toEqual({ maxInFlight: 32, maxPerSecond: 5, shared: true, leaseMs: 25_000 }); // outlives one vendor attempt
+    expect(() => loadConfig({ VENDOR_BUDGET_SHARED: "true" })).toThrow(/VENDOR_BUDGET_SHARED=true needs REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", VENDOR_BUDGET_SHARED: "sometimes" })).toThrow(/VENDOR_BUDGET_SHARED must be true or false/);
+  });
 });

@@ -3,11 +3,16 @@
  * instance, bounding the calls in flight and the calls started per second. A lone request may use the whole budget;
  * concurrent requests take turns (round-robin, one call each); writes (door openings, every mutation) go ahead of
  * every queued read. Keyed by the tenant's cache scope (`serverScope`/`bearerScope`), never by a credential.
+ *
+ * With a {@link SharedBudget} (VENDOR_BUDGET_SHARED, `shared-budget.ts`) both bounds hold for the whole deployment:
+ * each call also needs a lease from Redis. The local queue still decides which call goes next (writes first, requests
+ * in turn); Redis only decides how many may go. Whenever Redis cannot answer, this instance goes by its local
+ * bounds alone: the shared budget may slow a call down, never stop it.
  */
 
-/** One queued call, waiting for a slot. */
+/** One queued call, waiting for a slot; `lease` is its shared-budget lease, when it got one. */
 interface Waiter {
-  start: () => void;
+  start: (lease?: string) => void;
 }
 
 export interface BudgetLimits {
@@ -20,21 +25,62 @@ export interface BudgetLimits {
 /** What a budget reports about the wait of each call it started (metrics). */
 export type BudgetObserver = (vendor: string, kind: "read" | "write", waitedMs: number) => void;
 
+/** What the deployment's budget granted for one tenant. */
+export interface SharedGrant {
+  /** One lease per call that may start now (fewer than asked, or none, when a bound is reached). */
+  leases: string[];
+  /**
+   * When fewer were granted because the rate window is full: ms until its oldest start leaves it. 0 when the
+   * in-flight bound is what is full (slots freed by other instances are not announced: ask again after `pollMs`).
+   */
+  retryInMs: number;
+}
+
+/** One tenant's part of the deployment's budget (`RedisSharedBudget.tenant`). */
+export interface SharedTenantBudget {
+  /** False while Redis is unreachable or stalled: calls then go by the local budget, without asking. */
+  available(): boolean;
+  /** Asks for up to `want` leases; rejects when Redis does not answer (the caller then goes by the local budget). */
+  acquire(want: number): Promise<SharedGrant>;
+  /** Gives a lease back when its call ends (never awaited: a call's answer does not wait on Redis). */
+  release(lease: string): void;
+  /** Counts calls started by the local budget because the shared one could not answer (metrics). */
+  fellBack(calls: number): void;
+  /** The longest a queued write waits on one Redis answer before it goes by the local budget (door openings). */
+  readonly writeWaitMs: number;
+  /** How soon to ask again while the deployment's in-flight bound is full. */
+  readonly pollMs: number;
+}
+
+/** The deployment's budget: one {@link SharedTenantBudget} per vendor credential. */
+export interface SharedBudget {
+  tenant(vendor: string, scope: string, limits: BudgetLimits): SharedTenantBudget;
+}
+
 /** The limiter of one tenant of one vendor. */
 export class TenantBudget {
   private active = 0;
   private readonly writes: Waiter[] = [];
   /** Queued reads per request, in the order the requests first queued (round-robin). */
   private readonly reads = new Map<object, Waiter[]>();
-  /** Start times within the last second (rate bound). */
+  /** Start times within the last second (rate bound), kept in shared mode too: a fallback starts from them. */
   private readonly starts: number[] = [];
   private timer?: NodeJS.Timeout;
+  /** When the shared budget's answer now awaited was asked for (one question at a time). */
+  private askedAt?: number;
+  /** Set while waiting to ask the shared budget again; `forRate`: for the rate window, which a release does not open. */
+  private retry?: { timer: NodeJS.Timeout; forRate: boolean };
+  /** Wakes the pump when a queued write has waited `writeWaitMs` on the awaited answer. */
+  private writeTimer?: NodeJS.Timeout;
+  /** This instance gave a lease back while the answer was awaited: an answer "in-flight bound full" is already stale. */
+  private freedWhileAsking = false;
 
   constructor(
     readonly vendor: string,
     private readonly limits: BudgetLimits,
     private readonly observe?: BudgetObserver,
     private readonly now: () => number = Date.now,
+    private readonly shared?: SharedTenantBudget,
   ) {}
 
   /** Calls waiting for a slot. */
@@ -51,7 +97,7 @@ export class TenantBudget {
   /** Runs `task` when the budget allows; `request` identifies the GraphQL request for fairness. */
   async run<T>(request: object, kind: "read" | "write", task: () => Promise<T>): Promise<T> {
     const queuedAt = this.now();
-    await new Promise<void>((start) => {
+    const lease = await new Promise<string | undefined>((start) => {
       const waiter = { start };
       if (kind === "write") this.writes.push(waiter);
       else {
@@ -66,20 +112,122 @@ export class TenantBudget {
       return await task();
     } finally {
       this.active--;
-      this.pump();
+      if (lease !== undefined) this.shared?.release(lease);
+      this.pump(lease !== undefined);
     }
   }
 
-  /** Starts what the budget allows: writes first, then one read per request in turn. */
-  private pump(): void {
-    while (this.active < this.limits.maxInFlight) {
-      if (!this.rateAllows()) return;
-      const next = this.writes.shift() ?? this.nextRead();
-      if (!next) return;
-      this.active++;
-      if (this.limits.maxPerSecond) this.starts.push(this.now());
-      next.start();
+  /**
+   * Starts what the budget allows: writes first, then one read per request in turn. With the shared budget, asks
+   * Redis how many may start (`slotFreed`: this instance just gave a lease back, so a wait for the deployment's
+   * in-flight bound is worth cutting short); without an answer from it, goes by the local bounds.
+   */
+  private pump(slotFreed = false): void {
+    const shared = this.shared;
+    if (!shared?.available()) return this.startLocally(false);
+    if (this.askedAt !== undefined) {
+      if (slotFreed) this.freedWhileAsking = true;
+      return this.boundWrites(shared);
     }
+    if (this.retry) {
+      if (!slotFreed || this.retry.forRate) return;
+      clearTimeout(this.retry.timer);
+      this.retry = undefined;
+    }
+    this.ask(shared);
+  }
+
+  /** Starts queued calls by the local bounds alone (`writesOnly`: the writes, which may not wait on Redis). */
+  private startLocally(writesOnly: boolean): void {
+    let started = 0;
+    while (this.active < this.limits.maxInFlight) {
+      if (!this.rateAllows()) break;
+      const next = writesOnly ? this.writes.shift() : this.nextWaiter();
+      if (!next) break;
+      this.begin(next);
+      started++;
+    }
+    if (started > 0) this.shared?.fellBack(started);
+  }
+
+  /**
+   * Asks the shared budget for as many leases as calls are queued (within the local in-flight bound), and hands the
+   * leases granted to the calls whose turn it is when the answer comes (a write queued meanwhile goes first).
+   */
+  private ask(shared: SharedTenantBudget): void {
+    const want = Math.min(this.queued, this.limits.maxInFlight - this.active);
+    if (want <= 0) return;
+    this.askedAt = this.now();
+    const answer = shared.acquire(want);
+    this.boundWrites(shared); // a write among those asked for waits on this answer only so long
+    answer.then(
+      (grant) => {
+        const freed = this.freedWhileAsking;
+        this.answered();
+        for (const lease of grant.leases) {
+          const next = this.nextWaiter();
+          // Fewer queued than granted: a write went ahead by the local budget while Redis was slow to answer.
+          if (next) this.begin(next, lease);
+          else shared.release(lease);
+        }
+        const forRate = grant.retryInMs > 0;
+        if (grant.leases.length === want || (freed && !forRate)) return this.pump();
+        if (this.queued === 0) return;
+        const timer = setTimeout(
+          () => {
+            this.retry = undefined;
+            this.pump();
+          },
+          forRate ? grant.retryInMs : shared.pollMs,
+        );
+        timer.unref?.();
+        this.retry = { timer, forRate };
+      },
+      () => {
+        // Redis did not answer: this round goes by the local budget; the next one asks again (unless the breaker opened).
+        this.answered();
+        this.startLocally(false);
+      },
+    );
+  }
+
+  private answered(): void {
+    this.askedAt = undefined;
+    this.freedWhileAsking = false;
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+  }
+
+  /** While Redis is being asked: a queued write waits for the answer at most `writeWaitMs`, then goes by the local budget. */
+  private boundWrites(shared: SharedTenantBudget): void {
+    if (this.writes.length === 0 || this.askedAt === undefined) return;
+    const waited = this.now() - this.askedAt;
+    if (waited >= shared.writeWaitMs) return this.startLocally(true);
+    if (this.writeTimer) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      this.pump();
+    }, shared.writeWaitMs - waited);
+    this.writeTimer.unref?.();
+  }
+
+  private begin(waiter: Waiter, lease?: string): void {
+    this.active++;
+    if (this.limits.maxPerSecond) {
+      const now = this.now();
+      this.forgetStartsBefore(now - 1000);
+      this.starts.push(now);
+    }
+    waiter.start(lease);
+  }
+
+  private forgetStartsBefore(time: number): void {
+    while (this.starts.length > 0 && this.starts[0] <= time) this.starts.shift();
+  }
+
+  /** The next call to start: the oldest queued write, else the next request's read. */
+  private nextWaiter(): Waiter | undefined {
+    return this.writes.shift() ?? this.nextRead();
   }
 
   /** The first queued read of the request whose turn it is; that request then goes to the back of the line. */
@@ -98,7 +246,7 @@ export class TenantBudget {
     const perSecond = this.limits.maxPerSecond;
     if (!perSecond) return true;
     const now = this.now();
-    while (this.starts.length > 0 && now - this.starts[0] >= 1000) this.starts.shift();
+    this.forgetStartsBefore(now - 1000);
     if (this.starts.length < perSecond) return true;
     if (!this.timer) {
       this.timer = setTimeout(() => {
@@ -111,13 +259,14 @@ export class TenantBudget {
   }
 }
 
-/** Every tenant's budget of this instance, created on first use. */
+/** Every tenant's budget of this instance, created on first use; with `shared`, each one's part of the deployment's. */
 export class VendorBudgets {
   private readonly tenants = new Map<string, TenantBudget>();
 
   constructor(
     readonly limits: BudgetLimits,
     private readonly observe?: BudgetObserver,
+    private readonly shared?: SharedBudget,
   ) {}
 
   /** The budget of one vendor credential: `scope` is its tenant cache scope (a keyed hash, never the credential). */
@@ -127,7 +276,7 @@ export class VendorBudgets {
     if (!budget) {
       // Callers' own tokens come and go: idle budgets (nothing running or queued) are dropped past a bound.
       if (this.tenants.size >= 1000) for (const [k, b] of this.tenants) if (b.running === 0 && b.queued === 0) this.tenants.delete(k);
-      budget = new TenantBudget(vendor, this.limits, this.observe);
+      budget = new TenantBudget(vendor, this.limits, this.observe, Date.now, this.shared?.tenant(vendor, scope, this.limits));
       this.tenants.set(key, budget);
     }
     return budget;
