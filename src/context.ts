@@ -84,6 +84,23 @@ export function grantOf(caller: Caller): ProjectGrant {
   return new Set();
 }
 
+const ttlsOf = new WeakMap<Config, Partial<Record<string, number>>>();
+
+/** How long each cached Akubela command lives, from the configuration (worked out once, not per request). */
+function akubelaTtls(config: Config): Partial<Record<string, number>> {
+  let ttls = ttlsOf.get(config);
+  if (!ttls) {
+    const { cache } = config;
+    ttls = {
+      ...Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
+      ...Object.fromEntries(AKUBELA_USER_LIST_COMMANDS.map((c) => [c, cache.userListTtlMs])),
+      [AKUBELA_ACCESS_INFO_COMMAND]: cache.accessInfoTtlMs,
+    };
+    ttlsOf.set(config, ttls);
+  }
+  return ttls;
+}
+
 /** Used when the deps carry none (a test building its own): every token is proven on each request. */
 const fallbackKnownTokens = new KnownGoodTokens(0);
 
@@ -106,13 +123,22 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
   const akubela = new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
     ...common,
     pageSize: deps.config.akubela.pageSize,
-    ttlMs: {
-      ...Object.fromEntries(AKUBELA_CACHED_COMMANDS.map((c) => [c, cache.deviceListTtlMs])),
-      ...Object.fromEntries(AKUBELA_USER_LIST_COMMANDS.map((c) => [c, cache.userListTtlMs])),
-      [AKUBELA_ACCESS_INFO_COMMAND]: cache.accessInfoTtlMs,
-    },
+    ttlMs: akubelaTtls(deps.config),
     membershipTtlMs: cache.membershipTtlMs,
   });
+  // Built on first use: most operations touch one vendor, and a data source with its loaders is not free.
+  let aliyun: AliyunDataSource | undefined;
+  const aliyunSource = () =>
+    new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
+      ...common,
+      // The gateway is called with the server's app key: only for callers the facade itself authenticated.
+      gatewayAllowed: caller.kind === "api-key",
+      timeZone: deps.config.aliyun.timeZone,
+      scope: deps.aliyunCacheScope,
+      ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs, userPermQuery: cache.cardPermissionsTtlMs, devicePermQuery: cache.cardPermissionsTtlMs },
+      // Persons are linked to Akubela accounts: their project is the account's, as its project's user list says.
+      accounts: akubela,
+    });
   return {
     requestId,
     caller,
@@ -125,15 +151,8 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     webhooks: deps.webhooks,
     siteMap: deps.siteMap,
     akubela,
-    aliyun: new AliyunDataSource(deps.aliyunClient, deps.siteMap, {
-      ...common,
-      // The gateway is called with the server's app key: only for callers the facade itself authenticated.
-      gatewayAllowed: caller.kind === "api-key",
-      timeZone: deps.config.aliyun.timeZone,
-      scope: deps.aliyunCacheScope,
-      ttlMs: { userGet: cache.personTtlMs, keepOpenGet: cache.keepOpenTtlMs, userPermQuery: cache.cardPermissionsTtlMs, devicePermQuery: cache.cardPermissionsTtlMs },
-      // Persons are linked to Akubela accounts: their project is the account's, as its project's user list says.
-      accounts: akubela,
-    }),
+    get aliyun() {
+      return (aliyun ??= aliyunSource());
+    },
   };
 }
