@@ -42,10 +42,14 @@ export function createLogger(level: LogLevel, base: Record<string, unknown> = {}
     ((line: string) => {
       process.stdout.write(line + "\n");
     });
+  // The instance and the logger's own fields, serialised once per logger rather than once per line (a request
+  // logs a line; issue 16's profile of a cached query counted the spreads). A field given again by a line comes
+  // later in the object, and JSON readers keep the last.
+  const fixed = JSON.stringify(redact({ ...INSTANCE, ...base })).slice(1, -1);
   const log = (lvl: Exclude<LogLevel, "silent">, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[lvl] < threshold) return;
-    const entry = { time: new Date().toISOString(), level: lvl, msg: message, ...INSTANCE, ...base, ...(redact(fields ?? {}) as object) };
-    write(JSON.stringify(entry));
+    const own = fields ? JSON.stringify(redact(fields)).slice(1, -1) : "";
+    write(`{"time":"${new Date().toISOString()}","level":"${lvl}","msg":${JSON.stringify(message)},${fixed}${own ? `,${own}` : ""}}`);
   };
   return {
     debug: (m, f) => log("debug", m, f),
