@@ -47,6 +47,8 @@ export interface VendorRequest {
    * rebuilt because a lookup missed. Part of the read's identity within the request.
    */
   fresh?: boolean;
+  /** A read that later reads of the request wait for (a list's next page): first of its request's queued reads. */
+  lead?: boolean;
 }
 
 /**
@@ -131,7 +133,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
   private async checkedSend(request: R): Promise<unknown> {
     this.base.operation?.spend();
     const check = this.base.credentialCheck;
-    const sent = this.budget().run(this, request.kind, () => this.send(request));
+    const sent = this.budget().run(this, request.kind, () => this.send(request), request.lead === true);
     if (!check) return sent;
     return sent.then(
       (value) => {
@@ -183,6 +185,14 @@ export abstract class VendorDataSource<R extends VendorRequest> {
   /** Makes whole groups of shared-cache entries stale (on every instance sharing the cache). */
   protected async invalidateGroups(...groups: string[]): Promise<void> {
     await this.base.cache?.readThrough.invalidateGroups(...groups);
+  }
+
+  /**
+   * Lets go of the vendor answers this request's loader holds, keeping its lists (user-list pages, residences): an
+   * export between its pages, whose next page needs none of the previous page's answers (src/reports/export.ts).
+   */
+  releaseAnswers(): void {
+    this.reads.clearAll();
   }
 
   /** Drops every answer this request holds (after a write). */

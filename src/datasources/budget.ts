@@ -94,16 +94,21 @@ export class TenantBudget {
     return this.active;
   }
 
-  /** Runs `task` when the budget allows; `request` identifies the GraphQL request for fairness. */
-  async run<T>(request: object, kind: "read" | "write", task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when the budget allows; `request` identifies the GraphQL request for fairness. A `lead` read (one
+   * that later reads of its request wait for, such as the next page of a user list) goes ahead of that request's
+   * other queued reads: the request's turn among the others is unchanged.
+   */
+  async run<T>(request: object, kind: "read" | "write", task: () => Promise<T>, lead = false): Promise<T> {
     const queuedAt = this.now();
     const lease = await new Promise<string | undefined>((start) => {
       const waiter = { start };
       if (kind === "write") this.writes.push(waiter);
       else {
         const queue = this.reads.get(request);
-        if (queue) queue.push(waiter);
-        else this.reads.set(request, [waiter]);
+        if (!queue) this.reads.set(request, [waiter]);
+        else if (lead) queue.unshift(waiter);
+        else queue.push(waiter);
       }
       this.pump();
     });

@@ -5,6 +5,9 @@
  */
 export class PagedList<T> {
   private everything?: Promise<T[]>;
+  /** The pages {@link all} has read so far, in order, and who wants each as it comes. */
+  private readonly seen: T[][] = [];
+  private readonly observers: ((page: readonly T[]) => void)[] = [];
 
   constructor(
     private readonly fetchPage: (pageIndex: number) => Promise<T[]>,
@@ -15,13 +18,29 @@ export class PagedList<T> {
   all(): Promise<T[]> {
     this.everything ??= (async () => {
       const items: T[] = [];
+      let next = this.fetchPage(1);
       for (let page = 1; ; page++) {
-        const rows = await this.fetchPage(page);
+        const rows = await next;
+        const more = rows.length >= this.pageSize;
+        // The next page first: it is the one every later page waits for.
+        if (more) next = this.fetchPage(page + 1);
         items.push(...rows);
-        if (rows.length < this.pageSize) return items;
+        this.seen.push(rows);
+        // Observers (read-ahead) start their reads once the next page's request is on its way, not before it.
+        if (this.observers.length > 0) setImmediate(() => this.observers.forEach((observe) => observe(rows)));
+        if (!more) return items;
       }
     })();
     return this.everything;
+  }
+
+  /**
+   * Calls `observe` with each page {@link all} reads, in order, as it arrives (the pages read already at once):
+   * what depends on the items can start before the last page is in.
+   */
+  onPage(observe: (page: readonly T[]) => void): void {
+    for (const page of this.seen) observe(page);
+    this.observers.push(observe);
   }
 
   /**

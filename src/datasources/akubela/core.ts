@@ -164,10 +164,13 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
     return index;
   }
 
-  /** One read command, deduplicated within the request; `fresh`: past the shared cache. */
-  protected command(endpoint: AkubelaEndpoint, command: string, param: Record<string, unknown>, fresh = false): Promise<unknown> {
+  /**
+   * One read command, deduplicated within the request; `fresh`: past the shared cache; `lead`: later reads wait for
+   * it (see VendorRequest.lead).
+   */
+  protected command(endpoint: AkubelaEndpoint, command: string, param: Record<string, unknown>, fresh = false, lead = false): Promise<unknown> {
     this.requireCredential();
-    return this.read({ endpoint, command, param, kind: "read", ...(fresh ? { fresh } : {}) });
+    return this.read({ endpoint, command, param, kind: "read", ...(fresh ? { fresh } : {}), ...(lead ? { lead } : {}) });
   }
 
   /** One write command: never retried; this request's answers are dropped whatever the outcome. */
@@ -206,9 +209,15 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
   private userList(projectId: string, fresh = false): PagedList<AccountRecord> {
     this.guard.project(projectId);
     return this.shared(this.userLists, `${fresh ? "fresh" : "any"}|${projectId}`, () => new PagedList(async (pageIndex) => {
-      const result = await this.command(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex }, fresh);
+      // Every later page and what the accounts' fields read wait for this one.
+      const result = await this.command(MANAGER, "get_user_list", { project_id: projectId, page_size: this.options.pageSize, page_index: pageIndex }, fresh, true);
       return derive(result, `accounts|${projectId}`, () => expectRows(result, "get_user_list").flatMap((row) => mapAccount(row, projectId) ?? []));
     }, this.options.pageSize));
+  }
+
+  /** Calls `observe` with each page of the project's user list this request reads, as it arrives (see PagedList.onPage). */
+  protected onUserListPage(projectId: string, observe: (accounts: readonly AccountRecord[]) => void): void {
+    this.userList(projectId).onPage(observe);
   }
 
   /** Every account of the project (all pages of `get_user_list`). */

@@ -1,11 +1,21 @@
 import { derive } from "../../lib/derived.js";
 import { formatVendorDateTime } from "../../lib/time.js";
-import { USER } from "./core.js";
+import { MANAGER, USER } from "./core.js";
 import { expectObject, expectRows, mapAccessEvent, mapCall, mapDevice, mapResidenceTempKey, mapToggle, str } from "./mappers.js";
-import type { AccessEventRecord, AkuvoxDeviceRecord, CallRecord, ResidenceTempKeyRecord, ToggleCodeRecord } from "./model.js";
-import { AkubelaUsers } from "./users.js";
+import type { AccessEventRecord, AkuvoxDeviceRecord, CallRecord, ResidenceRecord, ResidenceTempKeyRecord, ToggleCodeRecord } from "./model.js";
+import { AkubelaUsers, residenceOf } from "./users.js";
 
 /** A residence as the graph names it: the project it is addressed in, and its id. */
+/** What a query will read below a project's residences (`readAhead`), as the resolver's selection says. */
+export interface ReadAheadPlan {
+  /** Each reached account's `credentials` (`get_user_access_info`). */
+  credentials: boolean;
+  /** Each reached residence's `devices` (`get_akuvox_device_list`). */
+  devices: boolean;
+  /** Which residences the query reaches (a building's, those of the `buildingId` argument…). */
+  residences: (residence: ResidenceRecord) => boolean;
+}
+
 export interface ResidenceKey {
   projectId: string;
   residenceId: string;
@@ -32,6 +42,33 @@ export abstract class AkubelaResidences extends AkubelaUsers {
   private async residenceWrite(r: ResidenceKey, command: string, param: Record<string, unknown>, id?: string): Promise<unknown> {
     await this.verifyResidence(r.projectId, r.residenceId);
     return this.order(USER, command, { ...param, residence_id: r.residenceId }, id);
+  }
+
+  /**
+   * Starts, as each page of the project's user list arrives, the reads a query will make for its accounts and
+   * residences (issue 16): the dashboard's access info (`get_user_access_info`) and device lists
+   * (`get_akuvox_device_list`) no longer wait for the pages they do not depend on, so the user list's pages, which
+   * must come one after another, overlap with the rest. The resolver says which reads its selection will make and
+   * which residences it reaches ({@link ReadAheadPlan}); they go through this request's loaders with the keys the
+   * fields use, so each is sent once and answered to the field that asks. The page itself, the project's own
+   * `get_user_list`, is what places each account and residence in the project. A read that fails is reported by the
+   * field that asks for it, as without read-ahead.
+   */
+  readAhead(projectId: string, plan: ReadAheadPlan): void {
+    if ((!plan.credentials && !plan.devices) || this.base.naive) return;
+    this.guard.project(projectId);
+    const residences = new Map<string, ResidenceRecord>();
+    const quietly = (read: Promise<unknown>) => void read.catch(() => {});
+    this.onUserListPage(projectId, (accounts) => {
+      for (const a of accounts) {
+        let residence = residences.get(a.residenceId);
+        const first = residence === undefined;
+        if (!residence) residences.set(a.residenceId, (residence = residenceOf(a)!));
+        if (!plan.residences(residence)) continue;
+        if (first && plan.devices) quietly(this.command(USER, "get_akuvox_device_list", { residence_id: a.residenceId }));
+        if (plan.credentials) quietly(this.command(MANAGER, "get_user_access_info", { project_id: projectId, residence_id: a.residenceId, account_id: a.accountId }));
+      }
+    });
   }
 
   /** The devices a residence sees: `get_akuvox_device_list` (001 获取Akuvox设备列表). */

@@ -86,26 +86,16 @@ export abstract class AkubelaUsers extends AkubelaCore {
 
   private async deriveResidences(projectId: string): Promise<ResidenceRecord[]> {
     const byId = new Map<string, ResidenceRecord>();
-    for (const a of await this.projectAccounts(projectId)) {
-      if (!byId.has(a.residenceId)) {
-        byId.set(a.residenceId, {
-          __typename: "Residence",
-          projectId,
-          residenceId: a.residenceId,
-          residenceNo: a.residenceNo,
-          familyName: a.familyName,
-          buildingId: a.buildingId,
-          buildingName: a.buildingName,
-        });
-      }
-    }
+    for (const a of await this.projectAccounts(projectId)) if (!byId.has(a.residenceId)) byId.set(a.residenceId, residenceOf(a)!);
     return [...byId.values()];
   }
 
   /** One residence as the user list describes it; refused when that list does not place it in the project. */
   async residence(projectId: string, residenceId: string): Promise<ResidenceRecord> {
     await this.verifyResidence(projectId, residenceId);
-    const found = (await this.projectResidences(projectId)).find((r) => r.residenceId === residenceId);
+    const found = this.residenceLists.has(projectId)
+      ? (await this.projectResidences(projectId)).find((r) => r.residenceId === residenceId)
+      : residenceOf((await this.projectAccounts(projectId)).find((a) => a.residenceId === residenceId));
     return found ?? this.guard.refuse(`residence ${residenceId} is not in project ${projectId} (the project's user list has no account there)`);
   }
 
@@ -260,4 +250,11 @@ export abstract class AkubelaUsers extends AkubelaCore {
       await this.accessChanged(a.projectId, [a]);
     }
   }
+}
+
+/** A residence as the first account of the user list living there describes it (the vendor has no residence list). */
+export function residenceOf(a: AccountRecord | undefined): ResidenceRecord | undefined {
+  return a
+    ? { __typename: "Residence", projectId: a.projectId, residenceId: a.residenceId, residenceNo: a.residenceNo, familyName: a.familyName, buildingId: a.buildingId, buildingName: a.buildingName }
+    : undefined;
 }

@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from "type-graphql";
 import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { AccountRecord, AkuvoxDeviceRecord, BuildingRecord, ProjectRecord } from "../../datasources/akubela/model.js";
 import type { AliyunDeviceRecord } from "../../datasources/aliyun/model.js";
@@ -11,6 +12,7 @@ import { Account, AccountConnection } from "../account/account.type.js";
 import { Device } from "../device/device.type.js";
 import { Residence } from "../residence/residence.type.js";
 import { VisitorTempKey, VisitorTempKeyConnection } from "../visitor-key/visitor-temp-key.type.js";
+import { selects } from "../common/lookahead.js";
 import { Building } from "./building.type.js";
 import { Project } from "./project.type.js";
 import { RequiresScope } from "../../auth/scope.js";
@@ -44,7 +46,13 @@ export class ProjectResolver {
     nullable: true,
     description: "The project's buildings, gathered from its accounts and devices.",
   })
-  buildings(@Root() project: ProjectRecord, @Ctx() ctx: GraphContext): Promise<BuildingRecord[]> {
+  buildings(@Root() project: ProjectRecord, @Ctx() ctx: GraphContext, @Info() info: GraphQLResolveInfo): Promise<BuildingRecord[]> {
+    // Every residence placed in a building is reached (the buildings are gathered from the same accounts).
+    ctx.akubela.readAhead(project.projectId, {
+      credentials: selects(info, "residences", "accounts", "credentials"),
+      devices: selects(info, "residences", "devices"),
+      residences: (r) => r.buildingId !== null,
+    });
     return ctx.akubela.projectBuildings(project.projectId);
   }
 
@@ -66,7 +74,13 @@ export class ProjectResolver {
     @Root() project: ProjectRecord,
     @Arg("buildingId", () => ID, { nullable: true, description: "Only the residences of this building." }) buildingId: string | null,
     @Ctx() ctx: GraphContext,
+    @Info() info: GraphQLResolveInfo,
   ) {
+    ctx.akubela.readAhead(project.projectId, {
+      credentials: selects(info, "accounts", "credentials"),
+      devices: selects(info, "devices"),
+      residences: (r) => !buildingId || r.buildingId === buildingId,
+    });
     const all = await ctx.akubela.projectResidences(project.projectId);
     return buildingId ? all.filter((r) => r.buildingId === buildingId) : all;
   }
