@@ -155,6 +155,9 @@ export async function streamReport(
       }
     }
     if (!current.pageInfo.hasNextPage || !current.pageInfo.endCursor) break;
+    // The page is written: its vendor answers are not needed again (the reports page by account or residence and
+    // keep what the next page needs), so the export's memory does not grow with the project.
+    context.akubela.releaseAnswers();
     try {
       current = await page(current.pageInfo.endCursor);
     } catch (error) {

@@ -86,6 +86,59 @@ describe("report queries: flat rows, stable columns, paged with totalCount", () 
   });
 });
 
+describe("report pages read only the accounts and residences they cover", () => {
+  const CREDENTIALS = `query($p: ID!, $after: String) { credentialsReport(projectId: $p, first: 10, after: $after) { pageInfo { hasNextPage endCursor } nodes { accountId } } }`;
+  const DEVICES = `query($p: ID!, $first: Int, $after: String) { devicesReport(projectId: $p, first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { vendor deviceKey residenceId } } }`;
+
+  it("credentialsReport: a page of 10 sends the access info of those 10 accounts, no more", async () => {
+    const first = await stack.gql(CREDENTIALS, { p: DEMO_PROJECT_ID, after: null });
+    expect(first.errors).toBeUndefined();
+    stack.sim.clearReceived();
+    const second = await stack.gql(CREDENTIALS, { p: DEMO_PROJECT_ID, after: first.data.credentialsReport.pageInfo.endCursor });
+    expect(second.errors).toBeUndefined();
+    const expected = accounts().slice(10, 20).map((a) => a.account_id);
+    expect(second.data.credentialsReport.nodes.map((n: any) => n.accountId)).toEqual(expected);
+    expect(second.data.credentialsReport.pageInfo.hasNextPage).toBe(true);
+    // What the vendor received: the user list, then those ten accounts' access info only.
+    expect(stack.sim.calls("get_user_access_info").map((c) => (c.param as { account_id: string }).account_id)).toEqual(expected);
+  });
+
+  it("devicesReport: pages walked one request each read each residence's device list once in all, and add up to the whole report", async () => {
+    const whole = await stack.gql(DEVICES, { p: DEMO_PROJECT_ID, first: 100, after: null });
+    expect(whole.errors).toBeUndefined();
+    stack.sim.clearReceived();
+    const rows: unknown[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: any = await stack.gql(DEVICES, { p: DEMO_PROJECT_ID, first: 7, after });
+      expect(page.errors).toBeUndefined();
+      rows.push(...page.data.devicesReport.nodes);
+      pages++;
+      if (!page.data.devicesReport.pageInfo.hasNextPage) break;
+      after = page.data.devicesReport.pageInfo.endCursor;
+    }
+    expect(rows).toEqual(whole.data.devicesReport.nodes);
+    expect(pages).toBeGreaterThan(2);
+    // Each request reads the residences its window covers (and the one after, to know that rows follow): far fewer
+    // than every residence for every page.
+    const reads = stack.sim.calls("get_akuvox_device_list").length;
+    expect(reads).toBeLessThan(residencesWithAccounts().length * 2);
+  });
+
+  it("the credentials export sends each account's access info once, in pages, and lets go of each page's answers", async () => {
+    const res = await download("credentials", "json");
+    expect(res.status).toBe(200);
+    const rows = (await res.json()) as { accountId: string }[];
+    expect(rows.map((r) => r.accountId)).toEqual(accounts().map((a) => a.account_id));
+    const asked = stack.sim.calls("get_user_access_info").map((c) => (c.param as { account_id: string }).account_id);
+    expect(asked.sort()).toEqual(accounts().map((a) => a.account_id).sort());
+    // Each page of the user list once (the other get_user_list, of one row, proves the caller's Bearer token).
+    const pages = stack.sim.calls("get_user_list").filter((c) => (c.param as { page_size: number }).page_size === 100);
+    expect(pages).toHaveLength(Math.floor(accounts().length / 100) + 1);
+  });
+});
+
 describe("exports over plain GET, streamed page by page, authenticated like the graph", () => {
   for (const name of ["accounts", "devices", "credentials", "access-events"]) {
     it(`${name}.csv and ${name}.json: every row of every page, the same in both`, async () => {

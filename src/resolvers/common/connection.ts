@@ -64,29 +64,37 @@ export function connectionType<T extends object>(name: string, itemClass: ClassT
   return Connection;
 }
 
-const encodeCursor = (offset: number) => Buffer.from(`o:${offset}`, "utf8").toString("base64url");
+/**
+ * A cursor is an item's offset, and may carry a hint of where in the source that item sits (two numbers: a report
+ * paged by account or residence puts the unit's index and the offset of its first row there, so the next page starts
+ * at that unit without reading the ones before it). A hint only saves reads: a wrong one gives a wrong window of the
+ * caller's own data, never anything else.
+ */
+const encodeCursor = (offset: number, hint?: string) => Buffer.from(`o:${offset}${hint ? `:${hint}` : ""}`, "utf8").toString("base64url");
 
-function decodeCursor(cursor: string): number {
-  const m = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+function decodeCursor(cursor: string): { offset: number; hint?: [number, number] } {
+  const m = /^o:(\d{1,9})(?::(\d{1,9})\.(\d{1,9}))?$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!m) throw new BadUserInputError("after is not a cursor of this connection", "after");
-  return Number(m[1]) + 1;
+  return { offset: Number(m[1]) + 1, ...(m[2] !== undefined ? { hint: [Number(m[2]), Number(m[3])] as [number, number] } : {}) };
 }
 
 export interface PageWindow {
   offset: number;
   count: number;
+  /** Where the item at `offset - 1` sits in the source, as the cursor said (see encodeCursor). */
+  hint?: [number, number];
 }
 
 /** Reads `first` / `after` into an offset and a count; bad values are a `BAD_USER_INPUT` naming the argument. */
 export function pageWindow(args: PageArgs): PageWindow {
   const first = args.first ?? DEFAULT_PAGE;
   if (!Number.isInteger(first) || first < 0) throw new BadUserInputError("first must be zero or more", "first");
-  return { offset: args.after ? decodeCursor(args.after) : 0, count: Math.min(first, MAX_PAGE) };
+  return { ...(args.after ? decodeCursor(args.after) : { offset: 0 }), count: Math.min(first, MAX_PAGE) };
 }
 
 export interface ConnectionSource<T> {
-  /** Items of the window and whether more follow. */
-  slice(offset: number, count: number): Promise<{ items: T[]; hasMore: boolean }>;
+  /** Items of the window and whether more follow; `hints`, per item, what its cursor carries (see encodeCursor). */
+  slice(offset: number, count: number, hint?: [number, number]): Promise<{ items: T[]; hasMore: boolean; hints?: string[] }>;
   /** How many in all. */
   total(): Promise<number>;
 }
@@ -97,22 +105,22 @@ export interface ConnectionSource<T> {
  * default field resolver reads the property (it does not call functions as graphql-js's would).
  */
 export function buildConnection<T>(args: PageArgs, source: ConnectionSource<T>) {
-  const { offset, count } = pageWindow(args);
-  let page: Promise<{ items: T[]; hasMore: boolean }> | undefined;
-  const window = () => (page ??= source.slice(offset, count));
+  const { offset, count, hint } = pageWindow(args);
+  let page: Promise<{ items: T[]; hasMore: boolean; hints?: string[] }> | undefined;
+  const window = () => (page ??= source.slice(offset, count, hint));
   return {
     get edges() {
-      return window().then(({ items }) => items.map((node, i) => ({ cursor: encodeCursor(offset + i), node })));
+      return window().then(({ items, hints }) => items.map((node, i) => ({ cursor: encodeCursor(offset + i, hints?.[i]), node })));
     },
     get nodes() {
       return window().then(({ items }) => items);
     },
     get pageInfo() {
-      return window().then(({ items, hasMore }) => ({
+      return window().then(({ items, hasMore, hints }) => ({
         hasNextPage: hasMore,
         hasPreviousPage: offset > 0,
-        startCursor: items.length ? encodeCursor(offset) : null,
-        endCursor: items.length ? encodeCursor(offset + items.length - 1) : null,
+        startCursor: items.length ? encodeCursor(offset, hints?.[0]) : null,
+        endCursor: items.length ? encodeCursor(offset + items.length - 1, hints?.[items.length - 1]) : null,
       }));
     },
     get totalCount() {

@@ -4,6 +4,8 @@ import { connectionOfList, connectionType, PageArgs } from "../common/connection
 import { AccountRole, DeviceVendor, PaymentStatus } from "../common/enums.js";
 import { requireVendorId } from "../common/refs.js";
 import { DateTimeScalar } from "../common/scalars.js";
+import type { AccountRecord, AkuvoxDeviceRecord, ResidenceRecord } from "../../datasources/akubela/model.js";
+import { unitConnection, type UnitRows } from "./unit-pages.js";
 import { RequiresScope } from "../../auth/scope.js";
 
 /**
@@ -77,7 +79,7 @@ export const DeviceReportConnection = connectionType("DeviceReportRow", DeviceRe
 export const CredentialReportConnection = connectionType("CredentialReportRow", CredentialReportRow, "credential row");
 export const AccessEventReportConnection = connectionType("AccessEventReportRow", AccessEventReportRow, "access event row");
 
-/** The rows of each report, built from the request's loaders (shared by every page of one export). */
+/** The rows of the accounts report: the project's user list, which the request holds whole anyway. */
 export const REPORT_ROWS = {
   async accounts(ctx: GraphContext, projectId: string): Promise<AccountReportRow[]> {
     return (await ctx.akubela.projectAccounts(projectId)).map((a) => ({
@@ -98,84 +100,104 @@ export const REPORT_ROWS = {
     }));
   },
 
-  async devices(ctx: GraphContext, projectId: string): Promise<DeviceReportRow[]> {
-    const [shared, residences] = await Promise.all([ctx.akubela.projectDevices(projectId), ctx.akubela.projectResidences(projectId)]);
-    const privateLists = await Promise.all(residences.map((r) => ctx.akubela.residenceDevices(projectId, r.residenceId)));
-    const own = privateLists.flat().filter((d) => d.isPublic === false);
-    const akuvox = [...shared.map((d) => ({ d, residence: null as string | null })), ...own.map((d) => ({ d, residence: d.residenceId }))];
-    const buildingOf = new Map(residences.map((r) => [r.residenceId, r]));
-    return [
-      ...akuvox.map(({ d, residence }) => ({
-        projectId,
-        vendor: DeviceVendor.AKUVOX,
-        deviceKey: d.mac,
-        name: d.name,
-        deviceType: d.vendorDeviceType,
-        online: d.online,
-        shared: residence === null,
-        residenceId: residence,
-        buildingId: d.buildingId || (residence ? (buildingOf.get(residence)?.buildingId ?? null) : null),
-        buildingName: d.buildingName || (residence ? (buildingOf.get(residence)?.buildingName ?? null) : null),
-        relayCount: d.relays.length,
-        securityRelayCount: d.securityRelays.length,
-      })),
-      ...ctx.aliyun.devicesOf(projectId).map((d) => ({
-        projectId,
-        vendor: DeviceVendor.ALIYUN,
-        deviceKey: d.iotId,
-        name: d.name,
-        deviceType: "Access Control",
-        online: null,
-        shared: true,
-        residenceId: null,
-        buildingId: d.buildingId,
-        buildingName: null,
-        relayCount: 0,
-        securityRelayCount: 0,
-      })),
-    ];
-  },
+};
 
-  async credentials(ctx: GraphContext, projectId: string): Promise<CredentialReportRow[]> {
-    const accounts = await ctx.akubela.projectAccounts(projectId);
-    return Promise.all(
-      accounts.map(async (a) => {
-        const c = await ctx.akubela.accountCredentials(projectId, a.residenceId, a.accountId);
-        return {
+/** A unit of the devices report: the project's shared Akuvox devices, one residence's own, then the Aliyun ones. */
+type DeviceUnit = { kind: "shared" } | { kind: "residence"; residence: ResidenceRecord } | { kind: "aliyun" };
+
+/**
+ * The reports whose rows come from one vendor read per account or residence, paged by unit ({@link unitConnection}):
+ * a page reads only the accounts or residences it covers.
+ */
+const UNIT_ROWS = {
+  devices(ctx: GraphContext, projectId: string): UnitRows<DeviceUnit, DeviceReportRow> {
+    const akuvoxRow = (d: AkuvoxDeviceRecord, residence: ResidenceRecord | null): DeviceReportRow => ({
+      projectId,
+      vendor: DeviceVendor.AKUVOX,
+      deviceKey: d.mac,
+      name: d.name,
+      deviceType: d.vendorDeviceType,
+      online: d.online,
+      shared: residence === null,
+      residenceId: residence?.residenceId ?? null,
+      buildingId: d.buildingId || (residence?.buildingId ?? null),
+      buildingName: d.buildingName || (residence?.buildingName ?? null),
+      relayCount: d.relays.length,
+      securityRelayCount: d.securityRelays.length,
+    });
+    return {
+      units: async () => [{ kind: "shared" }, ...(await ctx.akubela.projectResidences(projectId)).map((residence) => ({ kind: "residence" as const, residence })), { kind: "aliyun" }],
+      key: (u) => (u.kind === "residence" ? `r:${u.residence.residenceId}` : u.kind),
+      async rows(u) {
+        if (u.kind === "shared") return (await ctx.akubela.projectDevices(projectId)).map((d) => akuvoxRow(d, null));
+        if (u.kind === "residence") {
+          const own = (await ctx.akubela.residenceDevices(projectId, u.residence.residenceId)).filter((d) => d.isPublic === false);
+          return own.map((d) => akuvoxRow(d, u.residence));
+        }
+        return ctx.aliyun.devicesOf(projectId).map((d) => ({
           projectId,
-          accountId: a.accountId,
-          residenceId: a.residenceId,
-          buildingId: a.buildingId,
-          pinCodes: c.pinCodes.length,
-          rfCards: c.rfCards.length,
-          faces: c.faces.length,
-          accessGroups: c.accessGroups.map((g) => g.name ?? g.accessGroupId).join(";"),
-          floors: c.floorAccesses.map((f) => `${f.buildingId}:${f.floor}`).join(";"),
-        };
-      }),
-    );
+          vendor: DeviceVendor.ALIYUN,
+          deviceKey: d.iotId,
+          name: d.name,
+          deviceType: "Access Control",
+          online: null,
+          shared: true,
+          residenceId: null,
+          buildingId: d.buildingId,
+          buildingName: null,
+          relayCount: 0,
+          securityRelayCount: 0,
+        }));
+      },
+    };
   },
 
-  async accessEvents(ctx: GraphContext, projectId: string): Promise<AccessEventReportRow[]> {
-    const residences = await ctx.akubela.projectResidences(projectId);
-    const histories = await Promise.all(residences.map((r) => ctx.akubela.openDoorHistory(r)));
-    return residences.flatMap((r, i) =>
-      histories[i].map((e) => ({
-        projectId,
-        residenceId: r.residenceId,
-        residenceNo: r.residenceNo,
-        buildingId: r.buildingId,
-        occurredAt: e.occurredAt,
-        method: e.method,
-        success: e.success,
-        deviceName: e.deviceName,
-        accountName: e.accountName,
-      })),
-    );
+  credentials(ctx: GraphContext, projectId: string): UnitRows<AccountRecord, CredentialReportRow> {
+    return {
+      units: () => ctx.akubela.projectAccounts(projectId),
+      key: (a) => `${a.residenceId}|${a.accountId}`,
+      oneRowEach: true,
+      async rows(a) {
+        const c = await ctx.akubela.accountCredentials(projectId, a.residenceId, a.accountId);
+        return [
+          {
+            projectId,
+            accountId: a.accountId,
+            residenceId: a.residenceId,
+            buildingId: a.buildingId,
+            pinCodes: c.pinCodes.length,
+            rfCards: c.rfCards.length,
+            faces: c.faces.length,
+            accessGroups: c.accessGroups.map((g) => g.name ?? g.accessGroupId).join(";"),
+            floors: c.floorAccesses.map((f) => `${f.buildingId}:${f.floor}`).join(";"),
+          },
+        ];
+      },
+    };
+  },
+
+  accessEvents(ctx: GraphContext, projectId: string): UnitRows<ResidenceRecord, AccessEventReportRow> {
+    return {
+      units: () => ctx.akubela.projectResidences(projectId),
+      key: (r) => r.residenceId,
+      async rows(r) {
+        return (await ctx.akubela.openDoorHistory(r)).map((e) => ({
+          projectId,
+          residenceId: r.residenceId,
+          residenceNo: r.residenceNo,
+          buildingId: r.buildingId,
+          occurredAt: e.occurredAt,
+          method: e.method,
+          success: e.success,
+          deviceName: e.deviceName,
+          accountName: e.accountName,
+        }));
+      },
+    };
   },
 };
 
-export type ReportName = keyof typeof REPORT_ROWS;
+export type ReportName = keyof typeof REPORT_ROWS | keyof typeof UNIT_ROWS;
 
 const PROJECT_ARG = { description: "The vendor project id." };
 
@@ -194,20 +216,20 @@ export class ReportResolver {
   })
   devicesReport(@Arg("projectId", () => ID, PROJECT_ARG) projectId: string, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const id = requireVendorId(projectId, "projectId");
-    return connectionOfList(page, () => REPORT_ROWS.devices(ctx, id));
+    return unitConnection(page, ctx.akubela, `devices|${id}`, UNIT_ROWS.devices(ctx, id));
   }
 
   @RequiresScope("read")
   @Query(() => CredentialReportConnection, { description: "Report: the credentials of every account of a project, counted (`get_user_access_info`)." })
   credentialsReport(@Arg("projectId", () => ID, PROJECT_ARG) projectId: string, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const id = requireVendorId(projectId, "projectId");
-    return connectionOfList(page, () => REPORT_ROWS.credentials(ctx, id));
+    return unitConnection(page, ctx.akubela, `credentials|${id}`, UNIT_ROWS.credentials(ctx, id));
   }
 
   @RequiresScope("read")
   @Query(() => AccessEventReportConnection, { description: "Report: the door events of every residence of a project (`get_akuvox_open_door_history`)." })
   accessEventsReport(@Arg("projectId", () => ID, PROJECT_ARG) projectId: string, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphContext) {
     const id = requireVendorId(projectId, "projectId");
-    return connectionOfList(page, () => REPORT_ROWS.accessEvents(ctx, id));
+    return unitConnection(page, ctx.akubela, `accessEvents|${id}`, UNIT_ROWS.accessEvents(ctx, id));
   }
 }
