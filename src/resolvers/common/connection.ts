@@ -108,23 +108,36 @@ export function buildConnection<T>(args: PageArgs, source: ConnectionSource<T>) 
   const { offset, count, hint } = pageWindow(args);
   let page: Promise<{ items: T[]; hasMore: boolean; hints?: string[] }> | undefined;
   const window = () => (page ??= source.slice(offset, count, hint));
+  // Each field's answer is made once however often it is read: a field resolver wrapper (OpenTelemetry's GraphQL
+  // instrumentation) reads a property to see whether it is a function before the default resolver reads it again,
+  // and a second promise nobody awaits would be an unhandled rejection when the vendor fails.
+  const once = <V>(make: () => Promise<V>) => {
+    let made: Promise<V> | undefined;
+    return () => (made ??= make());
+  };
+  const edges = once(() => window().then(({ items, hints }) => items.map((node, i) => ({ cursor: encodeCursor(offset + i, hints?.[i]), node }))));
+  const nodes = once(() => window().then(({ items }) => items));
+  const pageInfo = once(() =>
+    window().then(({ items, hasMore, hints }) => ({
+      hasNextPage: hasMore,
+      hasPreviousPage: offset > 0,
+      startCursor: items.length ? encodeCursor(offset, hints?.[0]) : null,
+      endCursor: items.length ? encodeCursor(offset + items.length - 1, hints?.[items.length - 1]) : null,
+    })),
+  );
+  const totalCount = once(() => source.total());
   return {
     get edges() {
-      return window().then(({ items, hints }) => items.map((node, i) => ({ cursor: encodeCursor(offset + i, hints?.[i]), node })));
+      return edges();
     },
     get nodes() {
-      return window().then(({ items }) => items);
+      return nodes();
     },
     get pageInfo() {
-      return window().then(({ items, hasMore, hints }) => ({
-        hasNextPage: hasMore,
-        hasPreviousPage: offset > 0,
-        startCursor: items.length ? encodeCursor(offset, hints?.[0]) : null,
-        endCursor: items.length ? encodeCursor(offset + items.length - 1, hints?.[items.length - 1]) : null,
-      }));
+      return pageInfo();
     },
     get totalCount() {
-      return source.total();
+      return totalCount();
     },
   };
 }
