@@ -14,9 +14,14 @@
  *   so its own calls are never counted with an operation's.
  *
  * Also (issue 16): N concurrent identical requests against the cache at its default TTLs (vendor calls against the
- * distinct calls: coalescing across requests), the dashboard at several per-tenant budgets (VENDOR_MAX_IN_FLIGHT),
- * and the warm-cache dashboard (`warmDashboard`, with the operations section): the project dashboard re-run within
- * the default TTLs (user lists and access info 30 s), its vendor calls and p50.
+ * distinct calls: coalescing across requests), the dashboard at several per-tenant budgets (VENDOR_MAX_IN_FLIGHT,
+ * BENCH_BUDGETS default 8,32,64,256), and the warm-cache dashboard (`warmDashboard`, with the operations section):
+ * the project dashboard re-run within the default TTLs (user lists and access info 30 s), its vendor calls and p50.
+ * `cached`: a fully cached residence query loaded by autocannon against the facade and against a bare Apollo Server
+ * on the same SDL answering the same JSON (scripts/bench-cached.ts; BENCH_CACHED_SECONDS per server, default 12),
+ * with the in-process cache and with Redis. `scales`: the dashboard of 100 to 10,000 accounts, each size by a facade
+ * process of its own (its peak RSS from /proc), then the credentials export by another (BENCH_FACADE_NODE_ARGS: node
+ * flags for those processes, e.g. a heap limit).
  *
  * The simulators run in a child process (loopback), so the facade's time and memory are measured alone.
  */
@@ -28,7 +33,9 @@ import { toGlobalId } from "../src/lib/global-id.js";
 import { createLogger } from "../src/logger.js";
 import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
 import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
-import { startSimulatorsProcess } from "./support.js";
+import { spawn } from "node:child_process";
+import { CACHED_RESIDENCE, cachedRatio, startFacadeProcess, type CachedRatioRow } from "./bench-cached.js";
+import { freePort, startSimulatorsProcess } from "./support.js";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
 
@@ -37,7 +44,8 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? "100,1000,10000").split(",").map(Number);
 const COALESCE_N = Number(process.env.BENCH_COALESCE_N ?? 20);
-const BUDGETS = (process.env.BENCH_BUDGETS ?? "8,32,64").split(",").map(Number);
+const BUDGETS = (process.env.BENCH_BUDGETS ?? "8,32,64,256").split(",").map(Number);
+const CACHED_SECONDS = Number(process.env.BENCH_CACHED_SECONDS ?? 12);
 const EVENTS_N = Number(process.env.BENCH_EVENTS_N ?? 20);
 const EVENTS_BUDGET = Number(process.env.BENCH_EVENTS_BUDGET ?? 6000);
 const EVENTS_RESIDENCES = (process.env.BENCH_EVENTS_RESIDENCES ?? "100,1000").split(",").map(Number);
@@ -297,7 +305,10 @@ async function measure(variant: Variant, sims: { akubela: string; aliyun: string
   const rows: Row[] = [];
   try {
     for (const op of ops) {
-      if (variant === "warm cache") await op.run(app); // warms the cache
+      // Each operation once before counting, as on an instance already serving: the membership index (which
+      // residences and accounts a project has, CACHE_MEMBERSHIP_TTL_SECONDS) is warm in every variant, and the warm
+      // cache variant's cache is.
+      await op.run(app);
       calls.length = 0;
       await op.run(app);
       const vendorCalls = calls.length;
@@ -342,27 +353,90 @@ interface ScaleRow {
   vendorCalls: number;
   lowerBound: number;
   seconds: number;
-  peakHeapMB: number;
+  /** max(chain, ⌈bound ÷ in flight⌉) × latency: the least time the tenant's budget allows. */
+  floorSeconds: number;
+  secondsOverFloor: number;
+  /** CPU time (user + system) the facade process spent on the dashboard. */
+  cpuSeconds: number;
+  /** The facade process (its own, started for this row): resident set when idle, and its peak through the dashboard. */
+  idleRssMB: number;
+  peakRssMB: number;
+  /** Bytes of the answer. */
+  answerMB: number;
+  /** `/reports/credentials.csv` of the same project (streamed page by page), by a fresh process: rows, time, its peak RSS. */
+  exportRows: number;
+  exportSeconds: number;
+  exportPeakRssMB: number;
 }
 
+/**
+ * The dashboard of a project of `accounts` accounts, once, against a facade process of its own (so its peak
+ * resident set, /proc's VmHWM, is the dashboard's alone: the answer is read here, in another process).
+ */
 async function scale(accounts: number): Promise<ScaleRow> {
   const sims = await startSimulators(accounts);
-  const calls: VendorCallEvent[] = [];
-  const app = await startVariant("optimized", sims, calls);
+  const env = {
+    AKUBELA_TIMEOUT_MS: "60000",
+    QUERY_MAX_COST: "100000000",
+    MAX_VENDOR_CALLS_PER_OPERATION: "1000000",
+    VENDOR_MAX_IN_FLIGHT: String(IN_FLIGHT),
+    CACHE_DEVICE_LIST_TTL_SECONDS: "0",
+    CACHE_PERSON_TTL_SECONDS: "0",
+    CACHE_KEEP_OPEN_TTL_SECONDS: "0",
+    CACHE_USER_LIST_TTL_SECONDS: "0",
+    CACHE_ACCESS_INFO_TTL_SECONDS: "0",
+    CACHE_CARD_PERMISSIONS_TTL_SECONDS: "0",
+  };
+  const nodeArgs = process.env.BENCH_FACADE_NODE_ARGS?.split(" ").filter(Boolean);
+  let facade = await startFacadeProcess(sims, env, nodeArgs);
   try {
     const [dashboard] = operations(accounts);
-    gc?.();
-    const base = process.memoryUsage().heapUsed;
-    let peak = base;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+    const idle = await facade.memory();
+    await Promise.all([sims.akubela, sims.aliyun].map((url) => fetch(`${url}/__sim/received`, { method: "DELETE" })));
+    const cpuBefore = await facade.cpuMicros();
     const t = performance.now();
-    await dashboard.run(app);
+    const res = await fetch(facade.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": DEMO_API_KEY },
+      body: JSON.stringify({ query: DASHBOARD, variables: { p: DEMO_PROJECT_ID } }),
+    });
+    const text = await res.text();
     const seconds = (performance.now() - t) / 1000;
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().heapUsed);
-    return { accounts, vendorCalls: calls.length, lowerBound: dashboard.lowerBound, seconds: round(seconds, 2), peakHeapMB: round((peak - base) / 2 ** 20) };
+    const cpuSeconds = ((await facade.cpuMicros()) - cpuBefore) / 1e6;
+    const body = JSON.parse(text) as { errors?: { message: string }[] };
+    if (body.errors) throw new Error(`bench: the ${accounts}-account dashboard answered errors: ${body.errors.slice(0, 3).map((e) => e.message).join("; ")}`);
+    let vendorCalls = 0;
+    for (const url of [sims.akubela, sims.aliyun]) vendorCalls += ((await (await fetch(`${url}/__sim/received`)).json()) as unknown[]).length;
+    const { peakRssMB } = await facade.memory();
+    const floor = floorMs(dashboard, IN_FLIGHT) / 1000;
+    // Then the BI export of every account's credentials (`get_user_access_info` for each), streamed page by page, by
+    // a process of its own too (a peak is a process's whole life).
+    await facade.stop();
+    facade = await startFacadeProcess(sims, env, nodeArgs);
+    const te = performance.now();
+    const exported = await fetch(`${facade.url.replace(/\/graphql$/, "")}/reports/credentials.csv?projectId=${DEMO_PROJECT_ID}`, { headers: { "x-api-key": DEMO_API_KEY } });
+    if (exported.status !== 200) throw new Error(`bench: the credentials export answered ${exported.status}`);
+    let exportRows = -1; // the header line
+    for await (const chunk of exported.body!) for (const byte of chunk as Uint8Array) if (byte === 10) exportRows++;
+    const exportSeconds = (performance.now() - te) / 1000;
+    const afterExport = await facade.memory();
+    return {
+      accounts,
+      vendorCalls,
+      lowerBound: dashboard.lowerBound,
+      seconds: round(seconds, 2),
+      floorSeconds: round(floor, 2),
+      secondsOverFloor: round(seconds / floor, 2),
+      cpuSeconds: round(cpuSeconds, 2),
+      idleRssMB: idle.rssMB,
+      peakRssMB,
+      answerMB: round(Buffer.byteLength(text) / 2 ** 20),
+      exportRows,
+      exportSeconds: round(exportSeconds, 2),
+      exportPeakRssMB: afterExport.peakRssMB,
+    };
   } finally {
-    await app.stop();
+    await facade.stop();
     sims.stop();
   }
 }
@@ -470,6 +544,29 @@ async function idleSubscribers(): Promise<IdleSubscribersRow> {
   }
 }
 
+// ---- the cached query against a bare Apollo Server (issue 16) ----------------------------------------------------
+/** The cached-residence ratio with the in-process cache, then with a Redis of the bench's own (no persistence). */
+async function cachedRows(): Promise<CachedRatioRow[]> {
+  const rows: CachedRatioRow[] = [];
+  const sims = await startSimulators(120);
+  try {
+    rows.push(await cachedRatio(sims, { seconds: CACHED_SECONDS }));
+    const port = await freePort();
+    const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      rows.push(await cachedRatio(sims, { seconds: CACHED_SECONDS, redisUrl: `redis://127.0.0.1:${port}` }));
+    } catch (error) {
+      process.stderr.write(`bench: the Redis row was not measured (${error instanceof Error ? error.message : String(error)})\n`);
+    } finally {
+      redis.kill("SIGKILL");
+    }
+  } finally {
+    sims.stop();
+  }
+  return rows;
+}
+
 // ---- run -------------------------------------------------------------------------------------------------------
 process.stderr.write(`bench: vendor latency ${LATENCY} ms, ${ITERATIONS} iterations, concurrency ${CONCURRENCY}, scales ${SCALES.join(", ")}${gc ? "" : " (run with --expose-gc for exact memory)"}\n`);
 const sims = await startSimulators(120);
@@ -486,6 +583,7 @@ try {
 } finally {
   sims.stop();
 }
+const cached: CachedRatioRow[] = runs("cached") ? await cachedRows() : [];
 const scales: ScaleRow[] = [];
 if (runs("scales")) for (const n of SCALES) scales.push(await scale(n));
 const events: { latency?: EventLatencyRow; poller: PollerRateRow[]; idle?: IdleSubscribersRow } = { poller: [] };
@@ -529,9 +627,19 @@ const lines = [
   `${pad("in flight", 11)}${pad("p50 ms", 9)}${pad("chain", 7)}${pad("p50/(chain×lat)", 17)}${pad("floor ms", 10)}p50/floor`,
   ...budgets.map((b) => `${pad(b.inFlight, 11)}${pad(b.p50Ms, 9)}${pad(b.chain, 7)}${pad(b.latencyOverChain, 17)}${pad(b.floorMs, 10)}${b.latencyOverFloor}`),
   "",
-  "project dashboard by size (optimized):",
-  `${pad("accounts", 10)}${pad("calls", 8)}${pad("bound", 8)}${pad("seconds", 9)}peak heap MB`,
-  ...scales.map((s) => `${pad(s.accounts, 10)}${pad(s.vendorCalls, 8)}${pad(s.lowerBound, 8)}${pad(s.seconds, 9)}${s.peakHeapMB}`),
+  `fully cached residence query (${CACHED_RESIDENCE.length} characters: devices, relays, accounts, credentials), autocannon ${cached[0]?.connections ?? 50} connections, the facade against a bare Apollo Server on the same SDL answering the same JSON from memory, in turns:`,
+  `${pad("cache", 12)}${pad("facade req/s", 14)}${pad("bare req/s", 12)}${pad("ratio", 7)}${pad("p50 ms", 14)}${pad("CPU µs/request", 16)}vendor calls`,
+  ...cached.map(
+    (c) =>
+      `${pad(c.cache, 12)}${pad(c.facadeReqPerS, 14)}${pad(c.bareReqPerS, 12)}${pad(c.ratio, 7)}${pad(`${c.facadeP50Ms} / ${c.bareP50Ms}`, 14)}${pad(`${c.facadeCpuMicrosPerRequest} / ${c.bareCpuMicrosPerRequest}`, 16)}${c.vendorCallsDuringLoad}`,
+  ),
+  "",
+  `project dashboard by size (optimized, a facade process of its own per size, ${IN_FLIGHT} calls in flight):`,
+  `${pad("accounts", 10)}${pad("calls", 8)}${pad("bound", 8)}${pad("seconds", 9)}${pad("floor s", 9)}${pad("÷floor", 8)}${pad("CPU s", 7)}${pad("idle RSS MB", 13)}${pad("peak RSS MB", 13)}${pad("answer MB", 11)}${pad("export rows", 13)}${pad("export s", 10)}export peak RSS MB`,
+  ...scales.map(
+    (s) =>
+      `${pad(s.accounts, 10)}${pad(s.vendorCalls, 8)}${pad(s.lowerBound, 8)}${pad(s.seconds, 9)}${pad(s.floorSeconds, 9)}${pad(s.secondsOverFloor, 8)}${pad(s.cpuSeconds, 7)}${pad(s.idleRssMB, 13)}${pad(s.peakRssMB, 13)}${pad(s.answerMB, 11)}${pad(s.exportRows, 13)}${pad(s.exportSeconds, 10)}${s.exportPeakRssMB}`,
+  ),
   ...(events.latency
     ? [
         "",
@@ -550,8 +658,8 @@ await mkdir(new URL("../bench/", import.meta.url), { recursive: true });
 const resultsUrl = new URL("../bench/results.json", import.meta.url);
 // With BENCH_ONLY the sections not run keep their last results.
 const previous = ONLY ? (JSON.parse(await readFile(resultsUrl, "utf8").catch(() => "{}")) as Record<string, unknown>) : {};
-const fresh: Record<string, unknown> = { operations: rows, warmDashboard: warm, coalescing: coalesced, budgets, scales, events };
-const sections: Record<string, string> = { operations: "operations", warmDashboard: "operations", coalescing: "coalescing", budgets: "budgets", scales: "scales", events: "events" };
+const fresh: Record<string, unknown> = { operations: rows, warmDashboard: warm, coalescing: coalesced, budgets, cached, scales, events };
+const sections: Record<string, string> = { operations: "operations", warmDashboard: "operations", coalescing: "coalescing", budgets: "budgets", cached: "cached", scales: "scales", events: "events" };
 const merged = Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k, runs(sections[k]) ? v : previous[k]]));
 await writeFile(
   resultsUrl,

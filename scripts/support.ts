@@ -1,5 +1,6 @@
 /** What the soak and the benchmark share: free ports, and the simulators in a child process on loopback. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -41,4 +42,54 @@ export async function startSimulatorsProcess(opts: { latencyMs: number; accounts
     }
   }
   return { akubela: `http://127.0.0.1:${a}`, aliyun: `http://127.0.0.1:${b}`, stop };
+}
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** A process of the benchmark (the facade, a reference server), with what /proc says of its CPU and memory. */
+export interface MeasuredProcess {
+  proc: ChildProcess;
+  /** CPU time (user + system) used so far, µs. */
+  cpuMicros(): Promise<number>;
+  /** Resident set now and its peak since the process started (VmRSS, VmHWM), MB. */
+  memory(): Promise<{ rssMB: number; peakRssMB: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node <args>` in the repository and resolves once `ready()` answers true. Its output is not kept (a log
+ * line per request goes to /dev/null, as cheaply as to a collector's pipe).
+ */
+export async function startMeasuredProcess(args: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<MeasuredProcess> {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const kill = () => void proc.kill("SIGKILL");
+  process.once("exit", kill);
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`bench: node ${args.join(" ")} exited with ${proc.exitCode}`);
+    if (await ready().catch(() => false)) break;
+    if (i > 600) throw new Error(`bench: node ${args.join(" ")} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const status = async () => readFile(`/proc/${proc.pid}/status`, "utf8");
+  const kb = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    proc,
+    async cpuMicros() {
+      const stat = await readFile(`/proc/${proc.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime, in clock ticks (100 a second on Linux).
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+    },
+    async memory() {
+      const text = await status();
+      return { rssMB: Math.round(kb(text, "VmRSS") / 102.4) / 10, peakRssMB: Math.round(kb(text, "VmHWM") / 102.4) / 10 };
+    },
+    async stop() {
+      process.removeListener("exit", kill);
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
