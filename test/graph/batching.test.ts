@@ -97,6 +97,26 @@ describe("batching and deduplication per request", () => {
     expect(stack.sim.calls("get_user_list")).toHaveLength(Math.floor(accounts.length / 100) + 1);
   });
 
+  it("a residence's devices need no user-list page once the project's membership index is kept; its number reads one", async () => {
+    const kept = await startStack({ env: { CACHE_MEMBERSHIP_TTL_SECONDS: "300" } });
+    try {
+      const residenceId = [...kept.sim.state.projects.get(DEMO_PROJECT_ID)!.accounts.values()][0].residence_id;
+      const DEVICES = `query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { residenceId devices { mac } } }`;
+      expect((await kept.gql(DEVICES, { p: DEMO_PROJECT_ID, r: residenceId })).errors).toBeUndefined(); // builds the index
+      kept.sim.clearReceived();
+      const res = await kept.gql(DEVICES, { p: DEMO_PROJECT_ID, r: residenceId });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.residence.devices.length).toBeGreaterThan(0);
+      expect(kept.sim.received().map((c) => c.command)).toEqual(["get_akuvox_device_list"]);
+      kept.sim.clearReceived();
+      const numbered = await kept.gql(`query($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) { residenceNo } }`, { p: DEMO_PROJECT_ID, r: residenceId });
+      expect(numbered.data.residence.residenceNo).toBe(kept.sim.state.projects.get(DEMO_PROJECT_ID)!.residences.get(residenceId)!.residence_no);
+      expect(kept.sim.received().every((c) => c.command === "get_user_list")).toBe(true);
+    } finally {
+      await kept.close();
+    }
+  });
+
   it("the naive baseline switch (NAIVE_NO_LOADERS, for the benchmark) really turns deduplication off", async () => {
     const naive = await startStack({ env: { NAIVE_NO_LOADERS: "true" } });
     try {

@@ -29,12 +29,16 @@ export class ResidenceResolver {
     description:
       "A residence by its vendor ids, once the project's user list (`get_user_list`) places it in the project: FORBIDDEN otherwise. Each field fetches what it needs.",
   })
-  residence(
+  async residence(
     @Arg("projectId", () => ID, { description: "The vendor's project id." }) projectId: string,
     @Arg("residenceId", () => ID, { description: "The vendor's residence id." }) residenceId: string,
     @Ctx() ctx: GraphContext,
-  ): Promise<ResidenceRecord> {
-    return ctx.akubela.residence(requireVendorId(projectId, "projectId"), requireVendorId(residenceId, "residenceId"));
+  ): Promise<ResidenceRef> {
+    const [p, r] = [requireVendorId(projectId, "projectId"), requireVendorId(residenceId, "residenceId")];
+    // Placed in the project by its membership index (from the project's user list); the user-list facts (number,
+    // family, building) are read by the fields that show them, so a residence's devices or doors need no page.
+    await ctx.akubela.verifyResidence(p, r);
+    return residenceRef(p, r);
   }
 
   @FieldResolver(() => ID, { description: GLOBAL_ID_DESCRIPTION })
