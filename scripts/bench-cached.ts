@@ -12,10 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH } from "../src/app.js";
-import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID } from "../src/simulators/akubela/index.js";
-import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
-import { freePort, startMeasuredProcess, type MeasuredProcess } from "./support.js";
+import { DEMO_API_KEY } from "../src/app.js";
+import { createAkubelaSeed, DEMO_PROJECT_ID } from "../src/simulators/akubela/index.js";
+import { freePort, simulatorEnv, startMeasuredProcess, type MeasuredProcess } from "./support.js";
 
 export const CACHED_RESIDENCE = `query CachedResidence($p: ID!, $r: ID!) { residence(projectId: $p, residenceId: $r) {
   id residenceId residenceNo familyName
@@ -51,18 +50,9 @@ export async function startFacadeProcess(sims: { akubela: string; aliyun: string
   const proc = await startMeasuredProcess(
     [...nodeArgs, "--import", "tsx", "src/index.ts"],
     {
+      ...simulatorEnv(sims),
       NODE_ENV: "development",
-      HOST: "127.0.0.1",
       PORT: String(port),
-      AKUBELA_BASE_URL: sims.akubela,
-      AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
-      AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
-      ALIYUN_BASE_URL: sims.aliyun,
-      ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
-      ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
-      SITE_MAP: DEMO_SITE_MAP_PATH,
-      API_KEYS_FILE: DEMO_API_KEYS_PATH,
-      RATE_LIMIT_PER_MINUTE: "1000000",
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
       EVENTS_POLL: "false",
       ...env,

@@ -35,7 +35,7 @@ import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevice
 import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
 import { spawn } from "node:child_process";
 import { CACHED_RESIDENCE, cachedRatio, startFacadeProcess, type CachedRatioRow } from "./bench-cached.js";
-import { freePort, startSimulatorsProcess } from "./support.js";
+import { freePort, simulatorEnv, startSimulatorsProcess } from "./support.js";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
 
@@ -76,18 +76,9 @@ async function startVariant(variant: Variant, sims: { akubela: string; aliyun: s
           CACHE_CARD_PERMISSIONS_TTL_SECONDS: cacheTtl,
         };
   const config = loadConfig({
-    HOST: "127.0.0.1",
+    ...simulatorEnv(sims),
     PORT: "0",
-    AKUBELA_BASE_URL: sims.akubela,
-    AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
-    AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
     AKUBELA_TIMEOUT_MS: "60000",
-    ALIYUN_BASE_URL: sims.aliyun,
-    ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
-    ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
-    SITE_MAP: DEMO_SITE_MAP_PATH,
-    API_KEYS_FILE: DEMO_API_KEYS_PATH,
-    RATE_LIMIT_PER_MINUTE: "1000000",
     QUERY_MAX_COST: "100000000",
     ...ttls,
     CACHE_MEMORY_MAX_ENTRIES: "1000000",

@@ -18,13 +18,13 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { DEMO_API_KEY, DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH, startApp } from "../src/app.js";
+import { DEMO_API_KEY, startApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { toGlobalId } from "../src/lib/global-id.js";
 import { createLogger } from "../src/logger.js";
-import { createAkubelaSeed, DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
-import { createAliyunSeed, DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
-import { freePort, startSimulatorsProcess } from "./support.js";
+import { createAkubelaSeed, DEMO_PROJECT_ID, residenceDevices } from "../src/simulators/akubela/index.js";
+import { createAliyunSeed } from "../src/simulators/aliyun/index.js";
+import { freePort, simulatorEnv, startSimulatorsProcess } from "./support.js";
 
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
@@ -59,17 +59,8 @@ if (SCENARIO === "redis-stall") {
 
 // ---- the facade, in this process -------------------------------------------------------------------------------
 const config = loadConfig({
-  HOST: "127.0.0.1",
+  ...simulatorEnv(sims),
   PORT: "0",
-  AKUBELA_BASE_URL: sims.akubela,
-  AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
-  AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
-  ALIYUN_BASE_URL: sims.aliyun,
-  ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
-  ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
-  SITE_MAP: DEMO_SITE_MAP_PATH,
-  API_KEYS_FILE: DEMO_API_KEYS_PATH,
-  RATE_LIMIT_PER_MINUTE: "1000000",
   LOG_LEVEL: "warn",
   ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
 });

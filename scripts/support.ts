@@ -3,6 +3,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { DEMO_API_KEYS_PATH, DEMO_SITE_MAP_PATH } from "../src/app.js";
+import { DEMO_AKUBELA_TOKEN, DEMO_PROJECT_ID } from "../src/simulators/akubela/index.js";
+import { DEMO_ALIYUN_APP_KEY, DEMO_ALIYUN_APP_SECRET } from "../src/simulators/aliyun/index.js";
 
 export async function freePort(): Promise<number> {
   const server = createServer().listen(0, "127.0.0.1");
@@ -91,5 +94,24 @@ export async function startMeasuredProcess(args: string[], env: Record<string, s
       proc.kill("SIGTERM");
       await exited;
     },
+  };
+}
+
+/**
+ * The configuration of a facade in front of the simulators with their demo credentials and the demo keys and site
+ * map, on loopback, its rate limit out of the way (the soak and the benchmark load it on purpose).
+ */
+export function simulatorEnv(sims: { akubela: string; aliyun: string }): Record<string, string> {
+  return {
+    HOST: "127.0.0.1",
+    AKUBELA_BASE_URL: sims.akubela,
+    AKUBELA_TOKEN: DEMO_AKUBELA_TOKEN,
+    AKUBELA_PROJECT_IDS: DEMO_PROJECT_ID,
+    ALIYUN_BASE_URL: sims.aliyun,
+    ALIYUN_APP_KEY: DEMO_ALIYUN_APP_KEY,
+    ALIYUN_APP_SECRET: DEMO_ALIYUN_APP_SECRET,
+    SITE_MAP: DEMO_SITE_MAP_PATH,
+    API_KEYS_FILE: DEMO_API_KEYS_PATH,
+    RATE_LIMIT_PER_MINUTE: "1000000",
   };
 }
