@@ -27,7 +27,11 @@ export class PagedList<T> {
         items.push(...rows);
         this.seen.push(rows);
         // Observers (read-ahead) start their reads once the next page's request is on its way, not before it.
-        if (this.observers.length > 0) setImmediate(() => this.observers.forEach((observe) => observe(rows)));
+        // Those registered now: a later one is handed this page by onPage, not twice.
+        if (this.observers.length > 0) {
+          const observers = [...this.observers];
+          setImmediate(() => observers.forEach((observe) => observe(rows)));
+        }
         if (!more) return items;
       }
     })();

@@ -2,7 +2,7 @@
  * Values derived from cached vendor answers, computed once per answer instead of once per request (issue 16).
  *
  * The read-through's parsed tier hands every request the same frozen object for an answer the cache still holds.
- * What a data source maps from it (records, their global IDs) is the same for every request too, so it is kept
+ * What a data source maps from it (its records) is the same for every request too, so it is kept
  * beside the answer, in a WeakMap: it lives exactly as long as the answer object does, and an answer that changes
  * is a new object, mapped anew. Answers fresh from the vendor (not frozen) are mapped as before, nothing kept.
  * What is kept is frozen, as the answer is: it is shared by requests, and a mutation would be a bug.
@@ -18,15 +18,6 @@ export function derive<T>(source: unknown, key: string, compute: () => T): T {
   const value = deepFreeze(compute());
   byKey.set(key, value);
   return value;
-}
-
-const ids = new WeakMap<object, string>();
-
-/** A record's global ID, computed once per record object (records derived from shared answers are shared too). */
-export function idOf(record: object, compute: () => string): string {
-  let id = ids.get(record);
-  if (id === undefined) ids.set(record, (id = compute()));
-  return id;
 }
 
 /** Freezes `value` and everything under it (plain data: objects and arrays). */

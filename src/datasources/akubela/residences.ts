@@ -5,7 +5,6 @@ import { expectObject, expectRows, mapAccessEvent, mapCall, mapDevice, mapReside
 import type { AccessEventRecord, AkuvoxDeviceRecord, CallRecord, ResidenceRecord, ResidenceTempKeyRecord, ToggleCodeRecord } from "./model.js";
 import { AkubelaUsers, residenceOf } from "./users.js";
 
-/** A residence as the graph names it: the project it is addressed in, and its id. */
 /** What a query will read below a project's residences (`readAhead`), as the resolver's selection says. */
 export interface ReadAheadPlan {
   /** Each reached account's `credentials` (`get_user_access_info`). */
@@ -16,6 +15,7 @@ export interface ReadAheadPlan {
   residences: (residence: ResidenceRecord) => boolean;
 }
 
+/** A residence as the graph names it: the project it is addressed in, and its id. */
 export interface ResidenceKey {
   projectId: string;
   residenceId: string;

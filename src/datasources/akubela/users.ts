@@ -93,9 +93,7 @@ export abstract class AkubelaUsers extends AkubelaCore {
   /** One residence as the user list describes it; refused when that list does not place it in the project. */
   async residence(projectId: string, residenceId: string): Promise<ResidenceRecord> {
     await this.verifyResidence(projectId, residenceId);
-    const found = this.residenceLists.has(projectId)
-      ? (await this.projectResidences(projectId)).find((r) => r.residenceId === residenceId)
-      : residenceOf((await this.projectAccounts(projectId)).find((a) => a.residenceId === residenceId));
+    const found = residenceOf((await this.projectAccounts(projectId)).find((a) => a.residenceId === residenceId));
     return found ?? this.guard.refuse(`residence ${residenceId} is not in project ${projectId} (the project's user list has no account there)`);
   }
 
