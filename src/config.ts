@@ -24,6 +24,13 @@ export interface Config {
   host: string;
   /** On SIGTERM/SIGINT: how long requests in flight may take to finish before their connections are cut, ms. */
   shutdownGraceMs: number;
+  /**
+   * How far V8 lets the heap grow past what the last full collection kept, in percent (HEAP_GROWING_PERCENT; 0: V8's
+   * own factor, up to 4×). A bound on the garbage a large answer leaves between collections, not a cap: an over-large
+   * query still completes (and is bounded by QUERY_MAX_COST and MAX_VENDOR_CALLS_PER_OPERATION), it only costs more
+   * collections.
+   */
+  heapGrowingPercent: number;
   akubela: {
     target: AkubelaTarget;
     /**
@@ -269,6 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.int("PORT", 4000, 0, 65535),
     host: read.string("HOST") ?? "0.0.0.0",
     shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    heapGrowingPercent: read.int("HEAP_GROWING_PERCENT", 50, 0, 300),
     akubela: {
       target: akubelaBaseUrl ? { mode: "remote", baseUrl: akubelaBaseUrl } : { mode: "simulator" },
       serverToken: read.string("AKUBELA_TOKEN"),
