@@ -5,7 +5,8 @@
  * this process, in turns (three rounds each by default, after a short warm-up), so that whatever else the machine
  * does weighs on both alike. `BENCH_CACHED_SECONDS` per server (default 12), `BENCH_CACHED_CONNECTIONS` (default 50),
  * `BENCH_CACHED_REDIS` (a `redis://` URL: the facade's cache on Redis instead of in-process),
- * `BENCH_CPU_PROF` (a directory: the facade runs with `--cpu-prof` there).
+ * `BENCH_CPU_PROF` (a directory: the facade runs with `--cpu-prof` there), `BENCH_CACHED_MEMO=off` (the response memo
+ * off: every request executed).
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,6 +26,8 @@ export const CACHED_RESIDENCE = `query CachedResidence($p: ID!, $r: ID!) { resid
 export interface CachedRatioRow {
   query: string;
   cache: string;
+  /** The response memo (RESPONSE_MEMO_ENTRIES): `on` as deployed, `off` to measure execution itself. */
+  memo: "on" | "off";
   connections: number;
   seconds: number;
   facadeReqPerS: number;
@@ -77,7 +80,7 @@ const received = async (sims: { akubela: string; aliyun: string }) => {
 
 export async function cachedRatio(
   sims: { akubela: string; aliyun: string },
-  opts: { seconds?: number; connections?: number; rounds?: number; redisUrl?: string; cpuProfDir?: string } = {},
+  opts: { seconds?: number; connections?: number; rounds?: number; redisUrl?: string; cpuProfDir?: string; memo?: boolean } = {},
 ): Promise<CachedRatioRow> {
   const seconds = opts.seconds ?? 12;
   const connections = opts.connections ?? 50;
@@ -100,6 +103,7 @@ export async function cachedRatio(
       CACHE_ACCESS_INFO_TTL_SECONDS: "3600",
       CACHE_MEMBERSHIP_TTL_SECONDS: "3600",
       ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl, TOKEN_ENCRYPTION_KEY: "0".repeat(64) } : {}),
+      ...(opts.memo === false ? { RESPONSE_MEMO_ENTRIES: "0" } : {}),
     },
     opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : [],
   );
@@ -142,6 +146,7 @@ export async function cachedRatio(
   return {
     query: "cached residence (devices, relays, accounts, credentials)",
     cache: opts.redisUrl ? "redis" : "in-process",
+    memo: opts.memo === false ? "off" : "on",
     connections,
     seconds,
     facadeReqPerS: Math.round(mean(facadeRuns, "reqPerS")),
@@ -166,6 +171,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       connections: Number(process.env.BENCH_CACHED_CONNECTIONS ?? 50),
       redisUrl: process.env.BENCH_CACHED_REDIS,
       cpuProfDir: process.env.BENCH_CPU_PROF,
+      memo: process.env.BENCH_CACHED_MEMO !== "off",
     });
     console.log(JSON.stringify(row, null, 2));
   } finally {

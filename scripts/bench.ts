@@ -538,17 +538,20 @@ async function idleSubscribers(): Promise<IdleSubscribersRow> {
 }
 
 // ---- the cached query against a bare Apollo Server (issue 16) ----------------------------------------------------
-/** The cached-residence ratio with the in-process cache, then with a Redis of the bench's own (no persistence). */
+/**
+ * The cached-residence ratio with the in-process cache, then with a Redis of the bench's own (no persistence); each
+ * with the response memo as deployed, then without it (every request executed: the cost of execution itself).
+ */
 async function cachedRows(): Promise<CachedRatioRow[]> {
   const rows: CachedRatioRow[] = [];
   const sims = await startSimulators(120);
   try {
-    rows.push(await cachedRatio(sims, { seconds: CACHED_SECONDS }));
+    for (const memo of [true, false]) rows.push(await cachedRatio(sims, { seconds: CACHED_SECONDS, memo }));
     const port = await freePort();
     const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     try {
       await new Promise((r) => setTimeout(r, 300));
-      rows.push(await cachedRatio(sims, { seconds: CACHED_SECONDS, redisUrl: `redis://127.0.0.1:${port}` }));
+      for (const memo of [true, false]) rows.push(await cachedRatio(sims, { seconds: CACHED_SECONDS, redisUrl: `redis://127.0.0.1:${port}`, memo }));
     } catch (error) {
       process.stderr.write(`bench: the Redis row was not measured (${error instanceof Error ? error.message : String(error)})\n`);
     } finally {
@@ -621,10 +624,10 @@ const lines = [
   ...budgets.map((b) => `${pad(b.inFlight, 11)}${pad(b.p50Ms, 9)}${pad(b.chain, 7)}${pad(b.latencyOverChain, 17)}${pad(b.floorMs, 10)}${b.latencyOverFloor}`),
   "",
   `fully cached residence query (${CACHED_RESIDENCE.length} characters: devices, relays, accounts, credentials), autocannon ${cached[0]?.connections ?? 50} connections, the facade against a bare Apollo Server on the same SDL answering the same JSON from memory, in turns:`,
-  `${pad("cache", 12)}${pad("facade req/s", 14)}${pad("bare req/s", 12)}${pad("ratio", 7)}${pad("p50 ms", 14)}${pad("CPU µs/request", 16)}vendor calls`,
+  `${pad("cache", 12)}${pad("memo", 6)}${pad("facade req/s", 14)}${pad("bare req/s", 12)}${pad("ratio", 7)}${pad("p50 ms", 14)}${pad("CPU µs/request", 16)}vendor calls`,
   ...cached.map(
     (c) =>
-      `${pad(c.cache, 12)}${pad(c.facadeReqPerS, 14)}${pad(c.bareReqPerS, 12)}${pad(c.ratio, 7)}${pad(`${c.facadeP50Ms} / ${c.bareP50Ms}`, 14)}${pad(`${c.facadeCpuMicrosPerRequest} / ${c.bareCpuMicrosPerRequest}`, 16)}${c.vendorCallsDuringLoad}`,
+      `${pad(c.cache, 12)}${pad(c.memo, 6)}${pad(c.facadeReqPerS, 14)}${pad(c.bareReqPerS, 12)}${pad(c.ratio, 7)}${pad(`${c.facadeP50Ms} / ${c.bareP50Ms}`, 14)}${pad(`${c.facadeCpuMicrosPerRequest} / ${c.bareCpuMicrosPerRequest}`, 16)}${c.vendorCallsDuringLoad}`,
   ),
   "",
   `project dashboard by size (optimized, a facade process of its own per size, ${IN_FLIGHT} calls in flight):`,

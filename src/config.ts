@@ -104,6 +104,12 @@ export interface Config {
     redisCommandTimeoutMs: number;
     /** Entries of the in-process cache (no Redis). */
     memoryMaxEntries: number;
+    /**
+     * Answers of fully cached queries kept per API key and operation, answered again while every cached value they
+     * were built from is unchanged and fresh (RESPONSE_MEMO_ENTRIES; 0: off), within RESPONSE_MEMO_MAX_MB of values.
+     */
+    responseMemoEntries: number;
+    responseMemoMaxBytes: number;
   };
   siteMapPath?: string;
   /**
@@ -323,6 +329,8 @@ export function loadConfig(env: Env = process.env): Config {
       staleMs: read.int("CACHE_STALE_SECONDS", 60, 0, 86_400) * 1000,
       redisCommandTimeoutMs: read.int("REDIS_COMMAND_TIMEOUT_MS", 250, 10, 10_000),
       memoryMaxEntries: read.int("CACHE_MEMORY_MAX_ENTRIES", 10_000, 1, 10_000_000),
+      responseMemoEntries: read.int("RESPONSE_MEMO_ENTRIES", 1000, 0, 1_000_000),
+      responseMemoMaxBytes: read.int("RESPONSE_MEMO_MAX_MB", 32, 1, 4096) * 2 ** 20,
     },
     siteMapPath: read.string("SITE_MAP"),
     naive: read.bool("NAIVE_NO_LOADERS", false),

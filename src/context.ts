@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import type { AkubelaClient } from "./datasources/akubela/client.js";
 import type { Cache } from "./cache/cache.js";
 import type { InFlightReads, ReadThrough } from "./cache/read-through.js";
+import { ReadRecord } from "./cache/response-memo.js";
 import { OperationBudget } from "./datasources/base.js";
 import type { VendorBudgets } from "./datasources/budget.js";
 import { AKUBELA_ACCESS_INFO_COMMAND, AKUBELA_CACHED_COMMANDS, AKUBELA_USER_LIST_COMMANDS, AkubelaDataSource } from "./datasources/akubela/datasource.js";
@@ -39,6 +40,8 @@ export interface GraphContext {
   webhooks?: WebhookService;
   /** The site map (which project an Aliyun device is in). */
   siteMap: SiteMap;
+  /** What this request read from the shared cache (the response memo keeps an answer only when all came from it). */
+  reads: ReadRecord;
   /** Set once a request was counted by the rate limit: the later pages of one export are not counted again. */
   rateLimitCounted?: boolean;
 }
@@ -110,6 +113,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
   const guard = new ProjectGuard(projects, caller.apiKey ? `the API key "${caller.apiKey.name}"` : "this caller");
   const bearer = caller.kind === "vendor-token" && caller.akubela ? caller.akubela.scope : undefined;
   const known = deps.knownTokens ?? fallbackKnownTokens;
+  const reads = new ReadRecord();
   const common = {
     guard,
     ...(bearer ? { credentialCheck: { known: () => known.isGood(bearer), accepted: () => known.mark(bearer), refused: () => known.forget(bearer) } } : {}),
@@ -118,7 +122,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     flights: deps.flights,
     operation: new OperationBudget(deps.config.limits.maxVendorCallsPerOperation),
     onBatch: (loader: string, size: number) => deps.metrics.loaderBatchSize.observe({ loader }, size),
-    cache: { readThrough: deps.readThrough, staleMs: cache.staleMs, bypass: Boolean(caller.bypassCache) },
+    cache: { readThrough: deps.readThrough, staleMs: cache.staleMs, bypass: Boolean(caller.bypassCache), record: reads },
   };
   const akubela = new AkubelaDataSource(deps.akubelaClient, caller.akubela, {
     ...common,
@@ -143,6 +147,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     requestId,
     caller,
     projects,
+    reads,
     cache: deps.readThrough.cache,
     idempotency: deps.idempotency,
     logger: deps.logger.child({ requestId }),

@@ -35,6 +35,7 @@ export class Metrics {
   readonly loaderBatchSize: Histogram<"loader">;
   readonly vendorBudgetWait: Histogram<"vendor" | "kind">;
   readonly webhookAttempts: Counter<"outcome">;
+  readonly responseMemo: Counter<"outcome">;
 
   constructor(options: { operations?: readonly string[] } = {}) {
     this.operations = new Set([...KNOWN_OPERATIONS, ...(options.operations ?? [])]);
@@ -56,6 +57,12 @@ export class Metrics {
       "How long vendor calls waited for the tenant's vendor budget (VENDOR_MAX_IN_FLIGHT, VENDOR_MAX_PER_SECOND), by vendor and kind (read, write).",
       ["vendor", "kind"],
     );
+    this.responseMemo = new Counter({
+      name: "graphql_response_memo_total",
+      help: "Fully cached queries and the response memo (RESPONSE_MEMO_ENTRIES): hit (answered without executing), miss (executed), stored (kept).",
+      labelNames: ["outcome"],
+      registers,
+    });
     this.webhookAttempts = new Counter({ name: "webhook_attempts_total", help: "Webhook delivery attempts by outcome (delivered: a 2xx; failed: anything else).", labelNames: ["outcome"], registers });
   }
 

@@ -12,6 +12,7 @@ import { identifyCaller } from "./auth/caller.js";
 import { maxDirectivesRule, queryLimits, rateCounter } from "./auth/limits.js";
 import { authorize } from "./auth/policy.js";
 import { createContext, type GraphContext, type ServerDeps } from "./context.js";
+import { ResponseMemo, responseMemoPlugin } from "./cache/response-memo.js";
 import { createFormatError, UnauthenticatedError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import { ExportError, parseExportPath, REPORTS, streamReport } from "./reports/export.js";
@@ -53,6 +54,7 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
   const httpServer = http.createServer();
   const drainClosers: (() => Promise<void>)[] = [];
   const anonymousRate = rateCounter(config.limits.rateLimit.windowMs, deps.readThrough.cache);
+  const memo = new ResponseMemo(deps.readThrough.cache, config.cache.responseMemoEntries, config.cache.responseMemoMaxBytes);
 
   const apollo = new ApolloServer<GraphContext>({
     schema,
@@ -95,6 +97,8 @@ export async function createServer(deps: ServerDeps, options: ServerOptions = {}
         : ApolloServerPluginLandingPageDisabled(),
       authorize(deps.siteMap),
       queryLimits(config.limits, deps.readThrough.cache),
+      // After the limits and the policy (didResolveOperation): a kept answer is never served past them.
+      ...(config.cache.responseMemoEntries > 0 ? [responseMemoPlugin(memo, deps.metrics)] : []),
       requestLog(deps.metrics),
     ],
   });

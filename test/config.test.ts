@@ -9,6 +9,9 @@ describe("loadConfig", () => {
     expect(config.sandbox).toBe(true);
     expect(config.introspection).toBe(true);
     expect(config.akubela.pageSize).toBe(100);
+    expect(config.heapGrowingPercent).toBe(50);
+    expect(config.cache.responseMemoEntries).toBe(1000);
+    expect(config.cache.responseMemoMaxBytes).toBe(32 * 2 ** 20);
   });
 
   it("talks to the configured vendor and strips a trailing slash", () => {
@@ -28,16 +31,18 @@ describe("loadConfig", () => {
         LOG_LEVEL: "loud",
         NODE_ENV: "production",
         SANDBOX: "maybe",
+        HEAP_GROWING_PERCENT: "-5",
+        RESPONSE_MEMO_ENTRIES: "lots",
       });
     } catch (e) {
       error = e as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const text = error!.problems.join("\n");
-    for (const name of ["PORT", "AKUBELA_BASE_URL", "ALIYUN_APP_KEY", "AKUBELA_TIMEOUT_MS", "LOG_LEVEL", "SANDBOX"]) {
+    for (const name of ["PORT", "AKUBELA_BASE_URL", "ALIYUN_APP_KEY", "AKUBELA_TIMEOUT_MS", "LOG_LEVEL", "SANDBOX", "HEAP_GROWING_PERCENT", "RESPONSE_MEMO_ENTRIES"]) {
       expect(text).toContain(name);
     }
-    expect(error!.problems.length).toBeGreaterThanOrEqual(6);
+    expect(error!.problems.length).toBeGreaterThanOrEqual(8);
   });
 
   it("never echoes a URL value, which can carry credentials", () => {

@@ -3,6 +3,7 @@ import { deepFreeze } from "../lib/derived.js";
 import type { Sealer } from "../lib/sealed.js";
 import type { Logger } from "../logger.js";
 import type { Cache } from "./cache.js";
+import type { ReadRecord } from "./response-memo.js";
 
 /** Where cache keys live, and the version of what they hold (bump it when a cached shape changes). */
 export const KEY_PREFIX = "acg:v1";
@@ -60,6 +61,8 @@ export interface ReadOptions {
    * sealed with TOKEN_ENCRYPTION_KEY (AES-256-GCM, bound to its key), and not kept there at all without that key.
    */
   secret?: boolean;
+  /** The request's record of what it read (the response memo): a fresh value is noted, anything else taints it. */
+  record?: ReadRecord;
 }
 
 /** Where a key's write version lives (bumped by every invalidation; see {@link ReadThrough}). */
@@ -131,10 +134,14 @@ export class ReadThrough {
   }
 
   async read<T>(key: string, options: ReadOptions, fetch: () => Promise<T>): Promise<T> {
-    const group = options.group;
+    const { group, record } = options;
     // A secret value with nowhere safe to keep it: straight to the vendor (reads in flight are still joined above).
-    if (options.secret && !this.holdsSecrets) return fetch();
+    if (options.secret && !this.holdsSecrets) {
+      record?.taint();
+      return fetch();
+    }
     if (options.bypass) {
+      record?.taint();
       this.counters.bypassed++;
       const generation = group === undefined ? undefined : ((await this.cache.get(generationKey(group))) ?? null);
       return this.refresh(`${key}#bypass${flightTag(generation)}`, key, options, fetch, generation);
@@ -152,7 +159,11 @@ export class ReadThrough {
     if (entry && group !== undefined && entry.g !== generation) entry = undefined;
     if (entry) {
       const age = this.now() - entry.t;
-      if (age <= options.ttlMs) return entry.v as T;
+      if (age <= options.ttlMs) {
+        record?.track(key, raw!, entry.t + options.ttlMs, group === undefined ? undefined : [generationKey(group), generation ?? undefined]);
+        return entry.v as T;
+      }
+      record?.taint();
       if (age <= options.ttlMs + options.staleMs) {
         this.counters.stale++;
         this.refresh(`${key}${flightTag(generation)}`, key, options, fetch, generation).catch((error: unknown) =>
@@ -161,6 +172,7 @@ export class ReadThrough {
         return entry.v as T;
       }
     }
+    record?.taint();
     return this.refresh(`${key}${flightTag(generation)}`, key, options, fetch, generation);
   }
 

@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import type { InFlightReads, ReadThrough } from "../cache/read-through.js";
+import type { ReadRecord } from "../cache/response-memo.js";
 import { RequestLimitError, UpstreamError, type Vendor } from "../errors.js";
 import type { TenantBudget, VendorBudgets } from "./budget.js";
 import type { ProjectGuard } from "./guard.js";
@@ -29,7 +30,7 @@ export interface VendorDataSourceOptions {
   /** Reports each DataLoader batch's size (metrics). */
   onBatch?: (loader: string, size: number) => void;
   /** The shared cache; `bypass` when the caller asked for fresh data (`Cache-Control: no-cache`). */
-  cache?: { readThrough: ReadThrough; staleMs: number; bypass: boolean };
+  cache?: { readThrough: ReadThrough; staleMs: number; bypass: boolean; /** The request's reads, for the response memo. */ record?: ReadRecord };
   /** What the caller may see: asked before every command is sent. */
   guard: ProjectGuard;
   /**
@@ -131,6 +132,8 @@ export abstract class VendorDataSource<R extends VendorRequest> {
    * in it), telling the credential check what the vendor said of the token.
    */
   private async checkedSend(request: R): Promise<unknown> {
+    // What the vendor answers now is nothing the response memo can check again later.
+    this.base.cache?.record?.taint();
     this.base.operation?.spend();
     const check = this.base.credentialCheck;
     const sent = this.budget().run(this, request.kind, () => this.send(request), request.lead === true);
@@ -156,7 +159,14 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     const flights = this.base.naive ? undefined : this.base.flights;
     if (!flights) return this.cachedFetch(request, bypass);
     const key = `${this.tenantScope()}|${this.vendor}|${bypass ? "fresh" : "any"}|${this.loaderKey(request)}`;
-    return flights.run(key, () => this.cachedFetch(request, bypass));
+    let ran = false;
+    const answer = flights.run(key, () => {
+      ran = true;
+      return this.cachedFetch(request, bypass);
+    });
+    // Joined to another request's read: its cache reads were recorded there, not here.
+    if (!ran) this.base.cache?.record?.taint();
+    return answer;
   }
 
   private cachedFetch(request: R, bypass: boolean): Promise<unknown> {
@@ -164,7 +174,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     const cache = this.base.cache;
     const kept = cache ? this.sharedCache(request) : undefined;
     if (!cache || !kept || !kept.ttlMs) return send();
-    return cache.readThrough.read(kept.key, { ttlMs: kept.ttlMs, staleMs: kept.staleMs ?? cache.staleMs, bypass, group: kept.group, secret: kept.secret }, send);
+    return cache.readThrough.read(kept.key, { ttlMs: kept.ttlMs, staleMs: kept.staleMs ?? cache.staleMs, bypass, group: kept.group, secret: kept.secret, record: cache.record }, send);
   }
 
   /** One write: sent once, never retried; this request's answers are dropped whatever the outcome. */

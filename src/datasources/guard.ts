@@ -1,5 +1,6 @@
 import { ForbiddenError } from "../errors.js";
 import type { ReadThrough } from "../cache/read-through.js";
+import type { ReadRecord } from "../cache/response-memo.js";
 
 /**
  * The projects a caller may see: an API key's `projects` (or `*`), every project for a caller with its own vendor
@@ -74,6 +75,8 @@ export class MembershipIndex<T> {
       sourcesCached?: boolean;
       /** The shared-cache key of an index (tenant-scoped by the data source). */
       cacheKey: (name: string) => string;
+      /** The request's reads, for the response memo. */
+      record?: ReadRecord;
     },
   ) {}
 
@@ -111,7 +114,7 @@ export class MembershipIndex<T> {
     const builtFresh = refresh || !this.options.sourcesCached;
     if (!readThrough || ttlMs <= 0) return { value: await build(refresh), fresh: builtFresh };
     let fresh = false;
-    const value = await readThrough.read(this.options.cacheKey(name), { ttlMs, staleMs, bypass: refresh }, async () => {
+    const value = await readThrough.read(this.options.cacheKey(name), { ttlMs, staleMs, bypass: refresh, record: this.options.record }, async () => {
       fresh = builtFresh;
       return build(refresh);
     });

@@ -10,7 +10,7 @@ import { hashApiKey } from "../../src/auth/api-keys.js";
 import { createLogger } from "../../src/logger.js";
 import { MemoryCache } from "../../src/cache/memory-cache.js";
 import { MemoryIdempotencyStore } from "../../src/idempotency/store.js";
-import { flushRedisUrl } from "./redis.js";
+import { flushRedisUrl, startRedis, type RedisServer } from "./redis.js";
 import {
   DEMO_AKUBELA_TOKEN,
   DEMO_PROJECT_ID,
@@ -222,6 +222,27 @@ export function useStack(options: Parameters<typeof startStack>[0] & { fresh?: b
     beforeEach(() => current!.reset());
   }
   return new Proxy({} as Stack, { get: (_, key) => Reflect.get(current!, key) });
+}
+
+/**
+ * Instances of the graph sharing one real redis-server and one pair of simulators (each with `env` and `REDIS_URL`),
+ * for a describe block: started before its tests, back to the seed before each ({@link resetStacks}), stopped after.
+ * Views that follow the hooks, as {@link useStack}'s.
+ */
+export function useInstancesOnRedis(count: number, env: Record<string, string> = {}): { instances: Stack[]; redis: RedisServer } {
+  let redis: RedisServer | undefined;
+  const started: Stack[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+    for (let i = 0; i < count; i++) started.push(await startStack({ env: { REDIS_URL: redis.url, ...env }, ...(i > 0 ? { shareSimulatorsWith: started[0] } : {}) }));
+  });
+  afterAll(async () => {
+    for (const s of started.splice(0).reverse()) await s.close();
+    await redis?.stop();
+  });
+  beforeEach(() => resetStacks(...started));
+  const view = <T extends object>(get: () => T) => new Proxy({} as T, { get: (_, key) => Reflect.get(get(), key) });
+  return { instances: Array.from({ length: count }, (_, i) => view(() => started[i]!)), redis: view(() => redis!) };
 }
 
 /** Runs a mutation with `$input` and returns its payload, failing the test on a GraphQL error. */

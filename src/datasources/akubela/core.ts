@@ -159,6 +159,7 @@ export abstract class AkubelaCore extends VendorDataSource<AkubelaCommand> {
       staleMs: 0,
       sourcesCached: kind === "users" && this.userListCached,
       cacheKey: (projectId) => akubelaCacheKey(this.requireCredential().scope, `index:${kind}`, { project_id: projectId }),
+      record: this.options.cache?.record,
     });
     this.indexes.push(index as MembershipIndex<unknown>);
     return index;
