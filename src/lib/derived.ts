@@ -28,3 +28,26 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+const groupings = new WeakMap<readonly object[], Map<PropertyKey, Map<unknown, readonly object[]>>>();
+
+/**
+ * `list`'s items grouped by `field`, in list order, worked out once per list object: a request's whole user list is
+ * one array, and each of its residences (or buildings) asking for its accounts filtered all of it — 4,000 residences
+ * × 10,000 accounts in the large-project benchmark. Only for a list that no longer changes.
+ */
+export function groupedBy<T extends object, K extends keyof T>(list: readonly T[], field: K): ReadonlyMap<T[K], readonly T[]> {
+  let byField = groupings.get(list);
+  if (!byField) groupings.set(list, (byField = new Map()));
+  let groups = byField.get(field) as Map<T[K], T[]> | undefined;
+  if (!groups) {
+    groups = new Map();
+    for (const item of list) {
+      const group = groups.get(item[field]);
+      if (group) group.push(item);
+      else groups.set(item[field], [item]);
+    }
+    byField.set(field, groups as Map<unknown, readonly object[]>);
+  }
+  return groups;
+}

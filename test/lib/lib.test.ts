@@ -3,6 +3,7 @@ import { expectGlobalId, fromGlobalId, toGlobalId } from "../../src/lib/global-i
 import { stableStringify } from "../../src/lib/stable-stringify.js";
 import { formatVendorDateTime, parseVendorDateTime, parseVendorTimeOfDay } from "../../src/lib/time.js";
 import { PagedList } from "../../src/datasources/paging.js";
+import { groupedBy } from "../../src/lib/derived.js";
 
 describe("global IDs", () => {
   it("round-trip type and parts and are opaque", () => {
@@ -71,5 +72,23 @@ describe("PagedList", () => {
     expect(await list.slice(32, 5)).toEqual({ items: [32, 33, 34, 35, 36], hasMore: true });
     expect(asked).toEqual([4]);
     expect(await list.slice(90, 10)).toEqual({ items: [90, 91, 92, 93, 94], hasMore: false });
+  });
+});
+
+describe("groupedBy", () => {
+  it("groups a list by a field in list order, once per list and field", () => {
+    const list = [
+      { r: "a", b: "x", n: 1 },
+      { r: "b", b: "x", n: 2 },
+      { r: "a", b: "y", n: 3 },
+    ];
+    const byR = groupedBy(list, "r");
+    expect(byR.get("a")?.map((i) => i.n)).toEqual([1, 3]);
+    expect(byR.get("b")?.map((i) => i.n)).toEqual([2]);
+    expect(byR.get("c")).toBeUndefined();
+    expect(groupedBy(list, "r")).toBe(byR);
+    expect(groupedBy(list, "b").get("x")?.map((i) => i.n)).toEqual([1, 2]);
+    // Another list (a later request's, or after a write) is grouped anew.
+    expect(groupedBy([...list, { r: "c", b: "z", n: 4 }], "r").get("c")?.map((i) => i.n)).toEqual([4]);
   });
 });

@@ -1,4 +1,4 @@
-import { derive } from "../../lib/derived.js";
+import { derive, groupedBy } from "../../lib/derived.js";
 import { AkubelaCore, isNotFound, MANAGER } from "./core.js";
 import { expectObject, mapAccount, mapCredentials, str, vendorRole } from "./mappers.js";
 import type { AccountRecord, AccountRole, BuildingRecord, CredentialsRecord, ResidenceRecord } from "./model.js";
@@ -93,7 +93,7 @@ export abstract class AkubelaUsers extends AkubelaCore {
   /** One residence as the user list describes it; refused when that list does not place it in the project. */
   async residence(projectId: string, residenceId: string): Promise<ResidenceRecord> {
     await this.verifyResidence(projectId, residenceId);
-    const found = residenceOf((await this.projectAccounts(projectId)).find((a) => a.residenceId === residenceId));
+    const found = residenceOf(groupedBy(await this.projectAccounts(projectId), "residenceId").get(residenceId)?.[0]);
     return found ?? this.guard.refuse(`residence ${residenceId} is not in project ${projectId} (the project's user list has no account there)`);
   }
 

@@ -4,6 +4,7 @@ import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { AccountRecord, AkuvoxDeviceRecord, BuildingRecord, ProjectRecord } from "../../datasources/akubela/model.js";
 import type { AliyunDeviceRecord } from "../../datasources/aliyun/model.js";
 import type { GraphContext } from "../../context.js";
+import { groupedBy } from "../../lib/derived.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { AccountRole } from "../common/enums.js";
 import { buildConnection, connectionOfList, PageArgs } from "../common/connection.js";
@@ -174,6 +175,6 @@ export class BuildingResolver {
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of every residence of the building." })
   async accounts(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext) {
-    return (await ctx.akubela.projectAccounts(building.projectId)).filter((a) => a.buildingId === building.buildingId);
+    return [...(groupedBy(await ctx.akubela.projectAccounts(building.projectId), "buildingId").get(building.buildingId) ?? [])];
   }
 }

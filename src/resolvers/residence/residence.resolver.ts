@@ -2,6 +2,7 @@ import { Args, Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root,
 import { GLOBAL_ID_DESCRIPTION } from "../common/node.type.js";
 import type { GraphContext } from "../../context.js";
 import type { ResidenceRecord, ResidenceTempKeyRecord } from "../../datasources/akubela/model.js";
+import { groupedBy } from "../../lib/derived.js";
 import { toGlobalId } from "../../lib/global-id.js";
 import { connectionOfList, PageArgs } from "../common/connection.js";
 import { buildingRef, requireVendorId, residenceRef, type ResidenceRef } from "../common/refs.js";
@@ -69,7 +70,7 @@ export class ResidenceResolver {
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of the residence (from the project's `get_user_list`)." })
   async accounts(@Root() r: ResidenceRef, @Ctx() ctx: GraphContext) {
-    return (await ctx.akubela.projectAccounts(r.projectId)).filter((a) => a.residenceId === r.residenceId);
+    return [...(groupedBy(await ctx.akubela.projectAccounts(r.projectId), "residenceId").get(r.residenceId) ?? [])];
   }
 
   @FieldResolver(() => [AkuvoxDevice], {
