@@ -8,6 +8,7 @@
  * `BENCH_CPU_PROF` (a directory: the facade runs with `--cpu-prof` there), `BENCH_CACHED_MEMO=off` (the response memo
  * off: every request executed).
  */
+import { spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,15 +44,29 @@ export interface CachedRatioRow {
   vendorCallsDuringLoad: number;
 }
 
+let built: Promise<void> | undefined;
+/** `npm run build` once per benchmark process: the facade is measured as the artefact deployed (`dist/`), not tsx. */
+function buildOnce(): Promise<void> {
+  built ??= new Promise<void>((resolve, reject) => {
+    const build = spawn("npm", ["run", "build"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "ignore", "inherit"] });
+    build.on("error", reject);
+    build.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bench: npm run build exited ${code}`))));
+  });
+  return built;
+}
+
 /**
- * The facade as a process of its own (`src/index.ts`), against the simulators with their demo credentials, its
- * event poller off (its calls are no request's), logging at `info` as deployed; `env` adds or overrides.
+ * The facade as a process of its own, built (`node dist/index.js`, as the image runs it; `BENCH_FACADE=tsx` runs
+ * `src/index.ts` through tsx instead), against the simulators with their demo credentials, its event poller off (its
+ * calls are no request's), logging at `info` as deployed; `env` adds or overrides.
  */
 export async function startFacadeProcess(sims: { akubela: string; aliyun: string }, env: Record<string, string>, nodeArgs: string[] = []): Promise<MeasuredProcess & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
+  const fromSource = process.env.BENCH_FACADE === "tsx";
+  if (!fromSource) await buildOnce();
   const proc = await startMeasuredProcess(
-    [...nodeArgs, "--import", "tsx", "src/index.ts"],
+    fromSource ? [...nodeArgs, "--import", "tsx", "src/index.ts"] : [...nodeArgs, "dist/index.js"],
     {
       ...simulatorEnv(sims),
       NODE_ENV: "development",
