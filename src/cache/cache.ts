@@ -27,6 +27,12 @@ export interface Cache {
    * milliseconds left in its window, or undefined when the store cannot be reached.
    */
   increment(key: string, windowMs: number): Promise<{ count: number; resetMs: number } | undefined>;
+  /**
+   * Whether every key still holds the value whose SHA-1 (hex) is given (`-`: absent), asked in one round trip (the
+   * response memo's check); false when any differs or the store failed. Absent where the store cannot answer it in
+   * one step (a Redis Cluster: the keys live in many slots): the caller reads each key instead.
+   */
+  sameValues?(expected: readonly { key: string; sha1: string }[]): Promise<boolean>;
   /** Removes the keys (absent keys are ignored). */
   delete(...keys: string[]): Promise<void>;
   /** Counters for operators: hits, misses, errors. */

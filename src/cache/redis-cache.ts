@@ -28,6 +28,17 @@ export function createRedisClient(url: string, commandTimeoutMs: number): Redis 
   return new Redis(parsed.url, { ...common, enableOfflineQueue: false, retryStrategy: reconnectDelay });
 }
 
+/** KEYS: the keys; ARGV: the SHA-1 (hex) each must hold, `-` for absent. 1 when all hold theirs, else 0. */
+const SAME_VALUES_SCRIPT = `for i, key in ipairs(KEYS) do
+  local value = redis.call('GET', key)
+  if value == false then
+    if ARGV[i] ~= '-' then return 0 end
+  elseif redis.sha1hex(value) ~= ARGV[i] then
+    return 0
+  end
+end
+return 1`;
+
 /** Reconnect delay: grows with the attempts, capped, so a Redis that comes back is found within two seconds. */
 const reconnectDelay = (attempt: number) => Math.min(100 * attempt, 2000);
 
@@ -64,10 +75,13 @@ export class RedisCache implements Cache {
 
   /** Opens after consecutive timeouts (a stalled Redis), so requests stop waiting on it; a probe closes it. */
   readonly breaker: Breaker;
+  /** See {@link Cache.sameValues}: on a single server only. */
+  readonly sameValues?: (expected: readonly { key: string; sha1: string }[]) => Promise<boolean>;
 
   constructor(url: string, private readonly options: RedisCacheOptions) {
     this.kind = parseRedisUrl(url).cluster ? "redis-cluster" : "redis";
     this.client = createRedisClient(url, options.commandTimeoutMs);
+    if (this.kind === "redis") this.sameValues = (expected) => this.compareOnServer(expected);
     this.breaker = new Breaker({
       probe: () => this.client.ping(),
       onChange: (open) =>
@@ -125,6 +139,18 @@ export class RedisCache implements Cache {
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     if (!(ttlMs > 0)) return;
     await this.run(async () => void (await this.client.set(key, value, "PX", Math.ceil(ttlMs))), undefined);
+  }
+
+  /**
+   * Compares on the server (one script, one round trip): each key's SHA-1 against the one expected. Only on a single
+   * server; a cluster has no such method (see the constructor).
+   */
+  private async compareOnServer(expected: readonly { key: string; sha1: string }[]): Promise<boolean> {
+    const keys = expected.map((e) => e.key);
+    const same = await this.run(async () => (await this.client.eval(SAME_VALUES_SCRIPT, keys.length, ...keys, ...expected.map((e) => e.sha1))) === 1, false);
+    if (same) this.counters.hits += expected.length;
+    else this.counters.misses++;
+    return same;
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {

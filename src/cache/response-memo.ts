@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { Kind, type OperationDefinitionNode } from "graphql";
 import type { ApiKey } from "../auth/api-keys.js";
@@ -53,6 +54,8 @@ interface MemoEntry {
   /** The API key the answer was computed for (the very object: a reloaded key file starts afresh). */
   owner: ApiKey;
   dependencies: { key: string; raw: string | undefined }[];
+  /** For a store that compares on its side ({@link Cache.sameValues}): each key and its value's SHA-1. */
+  digests?: { key: string; sha1: string }[];
   freshUntil: number;
   data: Record<string, unknown>;
   /** Characters of the values it was built from: a stand-in for its size. */
@@ -87,8 +90,13 @@ export class ResponseMemo {
     const entry = this.entries.get(key);
     if (!entry || entry.owner !== owner) return undefined;
     if (this.now() > entry.freshUntil) return this.drop(key, entry);
-    const raws = await Promise.all(entry.dependencies.map((d) => this.cache.get(d.key)));
-    for (let i = 0; i < raws.length; i++) if (raws[i] !== entry.dependencies[i]!.raw) return this.drop(key, entry);
+    if (entry.digests && this.cache.sameValues) {
+      // Redis: compared there, one round trip, no value sent back.
+      if (!(await this.cache.sameValues(entry.digests))) return this.drop(key, entry);
+    } else {
+      const raws = await Promise.all(entry.dependencies.map((d) => this.cache.get(d.key)));
+      for (let i = 0; i < raws.length; i++) if (raws[i] !== entry.dependencies[i]!.raw) return this.drop(key, entry);
+    }
     // Checked after the reads too: a value may have expired while they were answered.
     if (this.now() > entry.freshUntil) return this.drop(key, entry);
     return entry.data;
@@ -101,7 +109,8 @@ export class ResponseMemo {
     if (weight > this.maxWeight / 4) return false;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
-    this.entries.set(key, { owner, dependencies, freshUntil: record.freshUntil, data: deepFreeze(data), weight });
+    const digests = this.cache.sameValues ? dependencies.map((d) => ({ key: d.key, sha1: d.raw === undefined ? "-" : createHash("sha1").update(d.raw).digest("hex") })) : undefined;
+    this.entries.set(key, { owner, dependencies, ...(digests ? { digests } : {}), freshUntil: record.freshUntil, data: deepFreeze(data), weight });
     this.weight += weight;
     // The oldest first (Map order is insertion order).
     for (const [k, e] of this.entries) {

@@ -129,3 +129,42 @@ describe("ResponseMemo", () => {
     expect(small.memo.size).toBe(Math.floor(400 / weight));
   });
 });
+
+describe("RedisCache.sameValues (the memo's check on a real redis-server)", () => {
+  it("answers in one script whether each key holds the value of that SHA-1 (- for absent); false when Redis is gone", async () => {
+    const { startRedis } = await import("../helpers/redis.js");
+    const { RedisCache } = await import("../../src/cache/redis-cache.js");
+    const { createHash } = await import("node:crypto");
+    const sha1 = (v: string) => createHash("sha1").update(v).digest("hex");
+    const redis = await startRedis();
+    const cache = new RedisCache(redis.url, { commandTimeoutMs: 250, logger });
+    try {
+      for (let i = 0; i < 50 && !cache.ready(); i++) await new Promise((r) => setTimeout(r, 20));
+      const value = JSON.stringify({ t: 1, v: "Zoë's café ✓" }); // not only ASCII: hashed as the bytes Redis holds
+      await cache.set("k1", value, 60_000);
+      await cache.set("k2", "other", 60_000);
+      expect(await cache.sameValues!([{ key: "k1", sha1: sha1(value) }, { key: "k2", sha1: sha1("other") }, { key: "k3", sha1: "-" }])).toBe(true);
+      expect(await cache.sameValues!([{ key: "k1", sha1: sha1(value) }, { key: "k2", sha1: sha1("changed") }])).toBe(false);
+      expect(await cache.sameValues!([{ key: "k3", sha1: sha1("was there") }])).toBe(false);
+      expect(await cache.sameValues!([{ key: "k1", sha1: "-" }])).toBe(false);
+
+      // The memo over it: a value changed on the server ends the entry.
+      const through = new ReadThrough(cache, logger);
+      await reads(through, new ReadRecord(), ["m1"], { ttlMs: 60_000 });
+      const record = new ReadRecord();
+      await reads(through, record, ["m1"], { ttlMs: 60_000 });
+      const memo = new ResponseMemo(cache, 10, 1e6);
+      const owner = key("k");
+      memo.store("q", owner, record, { x: 1 });
+      expect(await memo.lookup("q", owner)).toEqual({ x: 1 });
+      await redis.cli("SET", "m1", JSON.stringify({ t: Date.now(), v: "written elsewhere" }));
+      expect(await memo.lookup("q", owner)).toBeUndefined();
+
+      await redis.stop();
+      expect(await cache.sameValues!([{ key: "k1", sha1: sha1(value) }])).toBe(false);
+    } finally {
+      await cache.close();
+      await redis.stop();
+    }
+  });
+});
