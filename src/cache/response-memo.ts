@@ -65,9 +65,10 @@ interface MemoEntry {
 /**
  * Answers of fully cached queries, kept per API key and operation (issue 16's cached-query overhead): a query whose
  * every read came fresh from the shared cache is answered again without executing it, as long as the store still
- * holds each value it was built from, byte for byte, and none is past its TTL. The store is asked on every hit (one
- * read per dependency, as execution would), so a write on any instance (a version bump and a delete, a group's new
- * generation) and an expiry are seen at once; nothing is answered that executing the query would not answer.
+ * holds each value it was built from, byte for byte, and none is past its TTL. The store is asked on every hit (in
+ * memory and on a Redis Cluster one read per dependency, as execution would; on a single Redis one script comparing
+ * each value's SHA-1 there), so a write on any instance (a version bump and a delete, a group's new generation) and an
+ * expiry are seen at once; nothing is answered that executing the query would not answer.
  * In this process's memory only, bounded by entries and by the size of the values it was built from.
  */
 export class ResponseMemo {
