@@ -53,9 +53,11 @@ export class ReadRecord {
 interface MemoEntry {
   /** The API key the answer was computed for (the very object: a reloaded key file starts afresh). */
   owner: ApiKey;
-  dependencies: { key: string; raw: string | undefined }[];
-  /** For a store that compares on its side ({@link Cache.sameValues}): each key and its value's SHA-1. */
-  digests?: { key: string; sha1: string }[];
+  /**
+   * What is checked on a hit: for a store that compares on its side ({@link Cache.sameValues}) each key and its
+   * value's SHA-1 (the values themselves are not kept); otherwise each key and the exact string it held.
+   */
+  check: { digests: { key: string; sha1: string }[] } | { values: { key: string; raw: string | undefined }[] };
   freshUntil: number;
   data: Record<string, unknown>;
   /** Characters of the values it was built from: a stand-in for its size. */
@@ -91,12 +93,13 @@ export class ResponseMemo {
     const entry = this.entries.get(key);
     if (!entry || entry.owner !== owner) return undefined;
     if (this.now() > entry.freshUntil) return this.drop(key, entry);
-    if (entry.digests && this.cache.sameValues) {
+    const { check } = entry;
+    if ("digests" in check) {
       // Redis: compared there, one round trip, no value sent back.
-      if (!(await this.cache.sameValues(entry.digests))) return this.drop(key, entry);
+      if (!(await this.cache.sameValues!(check.digests))) return this.drop(key, entry);
     } else {
-      const raws = await Promise.all(entry.dependencies.map((d) => this.cache.get(d.key)));
-      for (let i = 0; i < raws.length; i++) if (raws[i] !== entry.dependencies[i]!.raw) return this.drop(key, entry);
+      const raws = await Promise.all(check.values.map((d) => this.cache.get(d.key)));
+      for (let i = 0; i < raws.length; i++) if (raws[i] !== check.values[i]!.raw) return this.drop(key, entry);
     }
     // Checked after the reads too: a value may have expired while they were answered.
     if (this.now() > entry.freshUntil) return this.drop(key, entry);
@@ -110,8 +113,10 @@ export class ResponseMemo {
     if (weight > this.maxWeight / 4) return false;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
-    const digests = this.cache.sameValues ? dependencies.map((d) => ({ key: d.key, sha1: d.raw === undefined ? "-" : createHash("sha1").update(d.raw).digest("hex") })) : undefined;
-    this.entries.set(key, { owner, dependencies, ...(digests ? { digests } : {}), freshUntil: record.freshUntil, data: deepFreeze(data), weight });
+    const check = this.cache.sameValues
+      ? { digests: dependencies.map((d) => ({ key: d.key, sha1: d.raw === undefined ? "-" : createHash("sha1").update(d.raw).digest("hex") })) }
+      : { values: dependencies };
+    this.entries.set(key, { owner, check, freshUntil: record.freshUntil, data: deepFreeze(data), weight });
     this.weight += weight;
     // The oldest first (Map order is insertion order).
     for (const [k, e] of this.entries) {
