@@ -85,9 +85,8 @@ export abstract class AkubelaUsers extends AkubelaCore {
   }
 
   private async deriveResidences(projectId: string): Promise<ResidenceRecord[]> {
-    const byId = new Map<string, ResidenceRecord>();
-    for (const a of await this.projectAccounts(projectId)) if (!byId.has(a.residenceId)) byId.set(a.residenceId, residenceOf(a)!);
-    return [...byId.values()];
+    // In the order of their first account, as the grouping keeps it; the same grouping `residence()` reads.
+    return [...groupedBy(await this.projectAccounts(projectId), "residenceId").values()].map((accounts) => residenceOf(accounts[0])!);
   }
 
   /** One residence as the user list describes it; refused when that list does not place it in the project. */
