@@ -288,9 +288,13 @@ export class InFlightReads {
       this.joined++;
       return running as Promise<T>;
     }
-    const promise = fetch().finally(() => {
+    const promise = fetch();
+    // One handler for both outcomes, on a branch nobody awaits: the answer itself is `promise` (a `.finally` would
+    // wrap it in another promise and two closures per read in flight).
+    const landed = () => {
       if (this.flights.get(key) === promise) this.flights.delete(key);
-    });
+    };
+    promise.then(landed, landed);
     this.flights.set(key, promise);
     return promise;
   }

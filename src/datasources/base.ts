@@ -75,7 +75,7 @@ export abstract class VendorDataSource<R extends VendorRequest> {
     this.reads = new DataLoader(
       (requests) => {
         base.onBatch?.(loaderName, requests.length);
-        return Promise.all(requests.map((r) => (r.fresh ? this.fetch(r, true) : this.fetch(r)).catch((error: unknown) => toError(error))));
+        return Promise.all(requests.map((r) => (r.fresh ? this.fetch(r, true) : this.fetch(r)).catch(toError)));
       },
       { cacheKeyFn: (r) => this.loaderKey(r), ...this.naiveLoader() },
     );
@@ -129,12 +129,17 @@ export abstract class VendorDataSource<R extends VendorRequest> {
 
   /**
    * Sends within the operation's call budget and the tenant's vendor budget (this data source is the request's turn
-   * in it), telling the credential check what the vendor said of the token.
+   * in it), telling the credential check what the vendor said of the token. Not `async`: a read queued in the budget
+   * holds no frame of its own here.
    */
-  private async checkedSend(request: R): Promise<unknown> {
+  private checkedSend(request: R): Promise<unknown> {
     // What the vendor answers now is nothing the response memo can check again later.
     this.base.cache?.record?.taint();
-    this.base.operation?.spend();
+    try {
+      this.base.operation?.spend();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const check = this.base.credentialCheck;
     const sent = this.budget().run(this, request.kind, () => this.send(request), request.lead === true);
     if (!check) return sent;

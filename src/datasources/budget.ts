@@ -10,9 +10,17 @@
  * bounds alone: the shared budget may slow a call down, never stop it.
  */
 
-/** One queued call, waiting for a slot; `lease` is its shared-budget lease, when it got one. */
+/**
+ * One queued call, waiting for a slot: the task and how to answer its caller. A read waits here for seconds when a
+ * large query queues thousands (issue 16), so a queued call is this one object and the caller's promise, nothing
+ * more (no async frame, no promise of its own).
+ */
 interface Waiter {
-  start: (lease?: string) => void;
+  task: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  kind: "read" | "write";
+  queuedAt: number;
 }
 
 export interface BudgetLimits {
@@ -99,10 +107,9 @@ export class TenantBudget {
    * that later reads of its request wait for, such as the next page of a user list) goes ahead of that request's
    * other queued reads: the request's turn among the others is unchanged.
    */
-  async run<T>(request: object, kind: "read" | "write", task: () => Promise<T>, lead = false): Promise<T> {
-    const queuedAt = this.now();
-    const lease = await new Promise<string | undefined>((start) => {
-      const waiter = { start };
+  run<T>(request: object, kind: "read" | "write", task: () => Promise<T>, lead = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = { task, resolve: resolve as (value: unknown) => void, reject, kind, queuedAt: this.now() };
       if (kind === "write") this.writes.push(waiter);
       else {
         const queue = this.reads.get(request);
@@ -112,14 +119,6 @@ export class TenantBudget {
       }
       this.pump();
     });
-    this.observe?.(this.vendor, kind, this.now() - queuedAt);
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      if (lease !== undefined) this.shared?.release(lease);
-      this.pump(lease !== undefined);
-    }
   }
 
   /**
@@ -216,14 +215,38 @@ export class TenantBudget {
     this.writeTimer.unref?.();
   }
 
+  /** Starts a queued call in a slot (with its shared-budget lease, when it got one); the slot is freed when it ends. */
   private begin(waiter: Waiter, lease?: string): void {
     this.active++;
+    const now = this.now();
     if (this.limits.maxPerSecond) {
-      const now = this.now();
       this.forgetStartsBefore(now - 1000);
       this.starts.push(now);
     }
-    waiter.start(lease);
+    this.observe?.(this.vendor, waiter.kind, now - waiter.queuedAt);
+    let running: Promise<unknown>;
+    try {
+      running = waiter.task();
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(
+      (value) => {
+        this.end(lease);
+        waiter.resolve(value);
+      },
+      (error: unknown) => {
+        this.end(lease);
+        waiter.reject(error);
+      },
+    );
+  }
+
+  /** A started call ended: its slot (and lease) is free for the next. */
+  private end(lease: string | undefined): void {
+    this.active--;
+    if (lease !== undefined) this.shared?.release(lease);
+    this.pump(lease !== undefined);
   }
 
   private forgetStartsBefore(time: number): void {
