@@ -17,6 +17,7 @@ import type { EventLog } from "./events/log.js";
 import type { WebhookService } from "./events/webhooks.js";
 import type { Metrics } from "./metrics.js";
 import type { SiteMap } from "./site-map.js";
+import { TurnSlicer } from "./lib/turns.js";
 
 export type { Caller } from "./auth/caller.js";
 
@@ -42,6 +43,11 @@ export interface GraphContext {
   siteMap: SiteMap;
   /** What this request read from the shared cache (the response memo keeps an answer only when all came from it). */
   reads: ReadRecord;
+  /**
+   * Spreads this request's large bursts of resolution across turns of the event loop: resolvers that fan out under a
+   * list (a residence's accounts and devices, a building's residences) ask it first (src/lib/turns.ts).
+   */
+  turns: TurnSlicer;
   /** Set once a request was counted by the rate limit: the later pages of one export are not counted again. */
   rateLimitCounted?: boolean;
 }
@@ -104,6 +110,12 @@ function akubelaTtls(config: Config): Partial<Record<string, number>> {
   return ttls;
 }
 
+/**
+ * How long a request's resolution may hold the event loop before its waiting resolvers go on at a later turn: a
+ * vendor answer that arrives meanwhile waits at most about this long to be read, and so does every other request.
+ */
+const TURN_SLICE_MS = 8;
+
 /** Used when the deps carry none (a test building its own): every token is proven on each request. */
 const fallbackKnownTokens = new KnownGoodTokens(0);
 
@@ -148,6 +160,7 @@ export function createContext(deps: ServerDeps, requestId: string, caller: Calle
     caller,
     projects,
     reads,
+    turns: new TurnSlicer(TURN_SLICE_MS),
     cache: deps.readThrough.cache,
     idempotency: deps.idempotency,
     logger: deps.logger.child({ requestId }),

@@ -162,7 +162,9 @@ export class BuildingResolver {
 
   @FieldResolver(() => [Residence], { nullable: true, description: "Residences of the building that have at least one account." })
   async residences(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext) {
-    return (await ctx.akubela.projectResidences(building.projectId)).filter((r) => r.buildingId === building.buildingId);
+    const residences = await ctx.akubela.projectResidences(building.projectId);
+    await ctx.turns.pause();
+    return residences.filter((r) => r.buildingId === building.buildingId);
   }
 
   @FieldResolver(() => [Device], { nullable: true, description: "The building's shared devices: Akuvox ones, then the Aliyun ones the site map puts in it." })
@@ -175,6 +177,8 @@ export class BuildingResolver {
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of every residence of the building." })
   async accounts(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext) {
-    return [...(groupedBy(await ctx.akubela.projectAccounts(building.projectId), "buildingId").get(building.buildingId) ?? [])];
+    const accounts = await ctx.akubela.projectAccounts(building.projectId);
+    await ctx.turns.pause();
+    return [...(groupedBy(accounts, "buildingId").get(building.buildingId) ?? [])];
   }
 }

@@ -70,14 +70,18 @@ export class ResidenceResolver {
 
   @FieldResolver(() => [Account], { nullable: true, description: "Accounts of the residence (from the project's `get_user_list`)." })
   async accounts(@Root() r: ResidenceRef, @Ctx() ctx: GraphContext) {
-    return [...(groupedBy(await ctx.akubela.projectAccounts(r.projectId), "residenceId").get(r.residenceId) ?? [])];
+    const accounts = await ctx.akubela.projectAccounts(r.projectId);
+    // Thousands of residences resolve here at once when a large user list lands: their accounts go on in slices.
+    await ctx.turns.pause();
+    return [...(groupedBy(accounts, "residenceId").get(r.residenceId) ?? [])];
   }
 
   @FieldResolver(() => [AkuvoxDevice], {
     nullable: true,
     description: "Devices the residence sees: its building's and the project's shared ones, and its own (`get_akuvox_device_list`).",
   })
-  devices(@Root() r: ResidenceRef, @Ctx() ctx: GraphContext) {
+  async devices(@Root() r: ResidenceRef, @Ctx() ctx: GraphContext) {
+    await ctx.turns.pause();
     return ctx.akubela.residenceDevices(r.projectId, r.residenceId);
   }
 
