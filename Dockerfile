@@ -27,4 +27,8 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node itself is PID 1 and receives SIGTERM: the service's handler drains within SHUTDOWN_GRACE_MS and exits 0.
 # Keep the platform's stop timeout (compose stop_grace_period, Kubernetes terminationGracePeriodSeconds) above it.
-CMD ["node", "--enable-source-maps", "dist/index.js"]
+# The flags are `npm run start:prod`'s (a test keeps them the same). --max-semi-space-size=8: a young generation of
+# 16 MB (Node 22's own is 32 MB, Node 24's 128 MB), which only a request that holds thousands of reads at once fills:
+# the 10,000-account dashboard peaks ~15 MB lower on Node 22 and ~100 MB lower on Node 24, in the same time (README).
+# V8 sizes it when the process starts, so it is a flag here, not a setting the service applies itself.
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/index.js"]

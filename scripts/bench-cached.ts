@@ -9,6 +9,7 @@
  * off: every request executed).
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,17 +57,28 @@ function buildOnce(): Promise<void> {
 }
 
 /**
- * The facade as a process of its own, built (`node dist/index.js`, as the image runs it; `BENCH_FACADE=tsx` runs
+ * The facade as a process of its own, built (`npm run start:prod`'s command: node, the image's flags, `dist/index.js`; `BENCH_FACADE=tsx` runs
  * `src/index.ts` through tsx instead), against the simulators with their demo credentials, its event poller off (its
  * calls are no request's), logging at `info` as deployed; `env` adds or overrides.
  */
+/**
+ * The node flags the service runs with in production: `npm run start:prod`'s, which the image's CMD repeats
+ * (test/build.test.ts keeps the two the same).
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { scripts: Record<string, string> };
+  const words = pkg.scripts["start:prod"]!.split(/\s+/);
+  return words.slice(words.indexOf("node") + 1, words.indexOf("dist/index.js"));
+}
+
 export async function startFacadeProcess(sims: { akubela: string; aliyun: string }, env: Record<string, string>, nodeArgs: string[] = []): Promise<MeasuredProcess & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
   const fromSource = process.env.BENCH_FACADE === "tsx";
   if (!fromSource) await buildOnce();
+  // The built service starts as the image starts it (its node flags included); the sources as `npm start` does.
   const proc = await startMeasuredProcess(
-    fromSource ? [...nodeArgs, "--import", "tsx", "src/index.ts"] : [...nodeArgs, "dist/index.js"],
+    fromSource ? [...nodeArgs, "--import", "tsx", "src/index.ts"] : [...productionNodeFlags(), ...nodeArgs, "dist/index.js"],
     {
       ...simulatorEnv(sims),
       NODE_ENV: "development",

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { cp, mkdir, mkdtemp, readdir, stat, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -46,7 +46,24 @@ afterAll(async () => {
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
+/** The image's start command: the Dockerfile's last `CMD [...]` (the HEALTHCHECK's CMD is on a continued line). */
+async function imageCommand(): Promise<string[]> {
+  const lines = (await readFile(join(ROOT, "Dockerfile"), "utf8")).split("\n").filter((l) => l.startsWith("CMD "));
+  return JSON.parse(lines.at(-1)!.slice(4)) as string[];
+}
+/** The node flags the image starts the service with (between `node` and `dist/index.js`). */
+const imageNodeFlags = async () => (await imageCommand()).slice(1, -1);
+
 describe("the production artefact (the Dockerfile's steps)", () => {
+  it("the image starts the service as npm run start:prod does, node flags included (the bench runs that command too)", async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    const command = await imageCommand();
+    expect(command).toEqual(pkg.scripts["start:prod"]!.split(" "));
+    expect(command[0]).toBe("node");
+    expect(command.at(-1)).toBe("dist/index.js");
+    expect(command).toContain("--max-semi-space-size=8");
+  });
+
   it("npm run build emits the service only; the runtime holds no dev dependency", async () => {
     const dist = await readdir(join(runtime, "dist"));
     expect(dist).toContain("index.js");
@@ -105,9 +122,10 @@ describe("the production artefact (the Dockerfile's steps)", () => {
     await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
     try {
       const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-      // As the image starts it (node dist/index.js), so SIGTERM reaches the service itself.
+      // As the image starts it (node, its flags, dist/index.js), so SIGTERM reaches the service itself.
       const service = await spawnService({
         entry: join(runtime, "dist/index.js"),
+        nodeArgs: await imageNodeFlags(),
         cwd: runtime,
         env: { NODE_ENV: "production", ...vendors.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
       });
