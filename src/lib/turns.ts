@@ -5,9 +5,9 @@ import { setImmediate } from "node:timers";
  * project's user list), GraphQL execution resolves every residence and account below it in one go: half a second
  * in which no socket is read, so the vendor calls in flight finish unnoticed, no new one starts, and every other
  * request of the instance (a door opening included) waits. Resolvers that fan out under a list ask {@link pause}
- * first: within the current slice of `sliceMs` they go on at once; past it they wait, in the order they asked, for a
- * later turn of the loop, after the sockets have been served. One per request: a small request never waits behind a
- * large one's backlog.
+ * first: they go on one at a time, in the order they asked, while the current slice of `sliceMs` lasts; the rest go
+ * on at a later turn of the loop, after the sockets have been served. One per request: a small request never waits
+ * behind a large one's backlog.
  */
 export class TurnSlicer {
   /** When the current slice began (performance.now), or -1 when none is running. */

@@ -164,7 +164,7 @@ export class BuildingResolver {
   async residences(@Root() building: BuildingRecord, @Ctx() ctx: GraphContext) {
     const residences = await ctx.akubela.projectResidences(building.projectId);
     await ctx.turns.pause();
-    return residences.filter((r) => r.buildingId === building.buildingId);
+    return [...(groupedBy(residences, "buildingId").get(building.buildingId) ?? [])];
   }
 
   @FieldResolver(() => [Device], { nullable: true, description: "The building's shared devices: Akuvox ones, then the Aliyun ones the site map puts in it." })
